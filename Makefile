@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: Apache-2.0
+# The two commands of the README: `make demo` and `make test`. Plain `make` builds build/parley.
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+ifdef CI
+CMAKE_FLAGS += -DPARLEY_WERROR=ON
+endif
+
+.PHONY: all build setup demo test test-asan test-tsan fuzz bench format clean
+
+all: build
+
+build/CMakeCache.txt:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: build/CMakeCache.txt
+	cmake --build build -j $(JOBS)
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(MAKE) --no-print-directory build
+	./build/parley demo
+
+test: setup
+	@$(MAKE) --no-print-directory build
+	@bash scripts/run_tests.sh build
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, without tests that
+# pace audio in real time.
+test-asan: setup
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address -DPARLEY_BENCH=OFF $(CMAKE_FLAGS)
+	cmake --build build-asan -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  bash scripts/run_tests.sh build-asan -LE realtime
+
+fuzz: setup
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_FUZZ=ON -DPARLEY_BENCH=OFF
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_protocol_decoder
+
+bench: setup
+	@$(MAKE) --no-print-directory build
+	@bash scripts/run_benchmarks.sh build
+
+format:
+	find src include apps tests bench fuzz -name '*.[ch]pp' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-tsan build-fuzz

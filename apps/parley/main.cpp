@@ -1,0 +1,14 @@
+// SPDX-License-Identifier: Apache-2.0
+// parley: the command line. Thin wiring only: each subcommand parses its options into a struct
+// and hands them to the library.
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+int main(int argc, char** argv) {
+    CLI::App app{"parley: real-time voice conversations with live speech models"};
+    app.set_version_flag("--version", "parley 0.1.0");
+    app.require_subcommand(1);
+    CLI11_PARSE(app, argc, argv);
+    return 0;
+}

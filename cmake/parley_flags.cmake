@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: Apache-2.0
+# Compiler warnings and sanitizers, applied to every Parley target through parley_warnings.
+add_library(parley_warnings INTERFACE)
+target_compile_options(parley_warnings INTERFACE -Wall -Wextra -Wpedantic)
+if(PARLEY_WERROR)
+  target_compile_options(parley_warnings INTERFACE -Werror)
+endif()
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  target_compile_options(parley_warnings INTERFACE -Wthread-safety)
+endif()
+# PARLEY_DCHECK stays active in every build we test.
+target_compile_definitions(parley_warnings INTERFACE PARLEY_ENABLE_DCHECK=1)
+
+if(PARLEY_SANITIZE STREQUAL "address")
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+elseif(PARLEY_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(PARLEY_SANITIZE)
+  message(FATAL_ERROR "PARLEY_SANITIZE must be address, thread or empty, not '${PARLEY_SANITIZE}'")
+endif()

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: Apache-2.0
+# parley_add_library(<layer> SOURCES ... DEPS ...): the static library parley_<layer>.
+# Sources are included as "layer/file.hpp" from src/.
+function(parley_add_library layer)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  add_library(parley_${layer} STATIC ${ARG_SOURCES})
+  target_include_directories(parley_${layer} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(parley_${layer} PUBLIC ${ARG_DEPS} PRIVATE parley_warnings ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# parley_add_test(<name> SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s]): a GoogleTest binary
+# registered with CTest test by test.
+# Labels in use: "realtime" (paces audio in real time; left out of sanitizer runs),
+#                "conformance" (needs Node >= 20), "slow".
+function(parley_add_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main
+                        parley_warnings)
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+include(GoogleTest)
