@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: Apache-2.0
+// EventLoop: one io_context, one thread, a work guard so run() waits for posted work.
+#include "transport/event_loop.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
+
+#include <atomic>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "base/check.hpp"
+#include "base/log.hpp"
+#include "transport/internal.hpp"
+
+namespace net = boost::asio;
+
+namespace parley::transport {
+
+struct EventLoop::Impl {
+    net::io_context ioc{1};
+    std::mutex mutex;  // guards thread and guard (start/stop from any thread)
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
+    std::thread thread;
+    std::atomic<std::thread::id> thread_id{};
+};
+
+struct TimerHandle::State {
+    explicit State(net::io_context& ioc) : timer(ioc) {}
+    net::steady_timer timer;  // touched only on io
+    std::atomic<bool> cancelled{false};
+    std::atomic<bool> done{false};
+    std::mutex fn_mutex;
+    std::function<void()> fn;
+};
+
+void TimerHandle::cancel() {
+    if (!state_) return;
+    state_->cancelled = true;
+    std::function<void()> dropped;
+    {
+        std::lock_guard lock(state_->fn_mutex);
+        dropped = std::move(state_->fn);
+        state_->fn = nullptr;
+    }
+    // The wait itself ends at its deadline; it only holds the small State until then.
+}
+
+bool TimerHandle::pending() const {
+    return state_ && !state_->cancelled.load() && !state_->done.load();
+}
+
+EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
+
+EventLoop::~EventLoop() {
+    stop();
+}
+
+void EventLoop::start() {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->thread.joinable()) return;
+    impl_->ioc.restart();
+    impl_->guard.emplace(impl_->ioc.get_executor());
+    impl_->thread = std::thread([impl = impl_.get()] {
+        impl->thread_id = std::this_thread::get_id();
+        // Handlers are noexcept by contract; one that throws anyway is logged, and the loop
+        // goes on rather than taking the process down.
+        for (;;) {
+            try {
+                impl->ioc.run();
+                break;
+            } catch (const std::exception& e) {
+                log::error("transport: an io handler threw: {}", e.what());
+            } catch (...) {
+                log::error("transport: an io handler threw a non-exception");
+            }
+        }
+        impl->thread_id = std::thread::id{};
+    });
+}
+
+void EventLoop::stop() {
+    std::thread thread;
+    {
+        std::lock_guard lock(impl_->mutex);
+        if (!impl_->thread.joinable()) return;
+        PARLEY_DCHECK(!in_loop_thread());
+        impl_->guard.reset();
+        impl_->ioc.stop();
+        thread = std::move(impl_->thread);
+    }
+    thread.join();
+}
+
+bool EventLoop::running() const {
+    // Also true while a stopping io thread finishes its last handler.
+    if (impl_->thread_id.load() != std::thread::id{}) return true;
+    std::lock_guard lock(impl_->mutex);
+    return impl_->thread.joinable();
+}
+
+bool EventLoop::in_loop_thread() const {
+    return impl_->thread_id.load() == std::this_thread::get_id();
+}
+
+void EventLoop::post(std::function<void()> fn) {
+    net::post(impl_->ioc, std::move(fn));
+}
+
+TimerHandle EventLoop::schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+    auto state = std::make_shared<TimerHandle::State>(impl_->ioc);
+    state->fn = std::move(fn);
+    // Arm on io: a steady_timer is not thread-safe, and only io touches it.
+    net::post(impl_->ioc, [state, delay] {
+        if (state->cancelled) return;
+        state->timer.expires_after(delay);
+        state->timer.async_wait([state](const boost::system::error_code&) {
+            std::function<void()> fn;
+            {
+                std::lock_guard lock(state->fn_mutex);
+                if (state->cancelled) return;
+                fn = std::move(state->fn);
+                state->fn = nullptr;
+            }
+            state->done = true;
+            if (fn) fn();
+        });
+    });
+    return TimerHandle(std::move(state));
+}
+
+namespace detail {
+net::io_context& io_context_of(EventLoop& loop) {
+    return loop.impl().ioc;
+}
+}  // namespace detail
+
+}  // namespace parley::transport
+
+namespace parley::transport::detail {
+
+void run_on_io_and_wait(EventLoop& loop, const std::function<void(std::function<void()>)>& post,
+                        std::function<void()> fn) {
+    if (loop.in_loop_thread() || !loop.running()) {
+        fn();
+        return;
+    }
+    auto done = std::make_shared<std::promise<void>>();
+    auto future = done->get_future();
+    auto shared_fn = std::make_shared<std::function<void()>>(std::move(fn));
+    auto ran = std::make_shared<std::atomic<bool>>(false);
+    post([done, shared_fn, ran] {
+        if (!ran->exchange(true)) (*shared_fn)();
+        done->set_value();
+    });
+    // If the loop stops before it gets to our work, nothing runs on io any more: run it here.
+    while (future.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+        if (!loop.running()) {
+            if (!ran->exchange(true)) (*shared_fn)();
+            return;
+        }
+    }
+}
+
+}  // namespace parley::transport::detail

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+// EventLoop: owns one Asio io_context and the single **io** thread that runs it. Other threads
+// hand work to io with post(); timers run callbacks on io after a delay and can be cancelled.
+// The WebSocket client/server run on the loop they are given. Owned by the client session or the
+// server (one per client, DESIGN.md "Threads"); all methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace parley::transport {
+
+// Cancels a scheduled callback. Copyable; cancel() is thread-safe and idempotent. After cancel()
+// returns on the io thread the callback will not run; from another thread it will not run
+// unless it had already started.
+class TimerHandle {
+public:
+    TimerHandle() = default;
+    void cancel();
+    // True until the callback ran or was cancelled.
+    [[nodiscard]] bool pending() const;
+
+    struct State;
+    explicit TimerHandle(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+private:
+    std::shared_ptr<State> state_;
+};
+
+class EventLoop {
+public:
+    EventLoop();
+    // Stops the loop and joins the io thread (must not be called on the io thread).
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Starts the io thread; idempotent. Work posted before start() runs once it starts.
+    void start();
+    // Stops the io thread and joins it; idempotent. Handlers not yet run are dropped (destroyed
+    // on the next start() or in the destructor). Must not be called on the io thread.
+    void stop();
+    [[nodiscard]] bool running() const;
+    // True when called from this loop's io thread.
+    [[nodiscard]] bool in_loop_thread() const;
+
+    // Runs `fn` on the io thread soon. `fn` must not block (no engines, no waiting on futures).
+    void post(std::function<void()> fn);
+    // Runs `fn` on the io thread after `delay`, unless cancelled first.
+    [[nodiscard]] TimerHandle schedule(std::chrono::milliseconds delay, std::function<void()> fn);
+
+    // Internal: the transport .cpp files reach the io_context through this.
+    struct Impl;
+    [[nodiscard]] Impl& impl() { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace parley::transport
