@@ -167,12 +167,15 @@ Samples music(std::size_t samples, int rate_hz, double rms_value, std::uint32_t 
                 const std::size_t from_end = end - i;
                 if (from_end < release)
                     env *= static_cast<double>(from_end) / release;
-                const double vibrato = 1.0 + 0.003 * std::sin(2.0 * std::numbers::pi * 5.0 * t);
+                // 5 Hz vibrato of +-0.3 %: the phase of f (1 + d sin(2 pi 5 t)) integrated.
+                const double vibrato_phase = -0.003 / (2.0 * std::numbers::pi * 5.0) *
+                                             std::cos(2.0 * std::numbers::pi * 5.0 * t);
                 double v = 0.0;
                 for (int h = 1; h <= 6; ++h) {
                     if (f0 * h >= fs / 2.0)
                         break;
-                    v += std::sin(2.0 * std::numbers::pi * f0 * h * vibrato * t + phase0 * h) /
+                    v += std::sin(2.0 * std::numbers::pi * f0 * h * t +
+                                  2.0 * std::numbers::pi * f0 * h * vibrato_phase + phase0 * h) /
                          (h * h);
                 }
                 x[i] += env * v;
