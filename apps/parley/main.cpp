@@ -5,10 +5,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "commands.hpp"
+
 int main(int argc, char** argv) {
     CLI::App app{"parley: real-time voice conversations with live speech models"};
     app.set_version_flag("--version", "parley 0.1.0");
     app.require_subcommand(1);
+    parley::app::add_serve_command(app);
+    parley::app::add_say_command(app);
     CLI11_PARSE(app, argc, argv);
-    return 0;
+    return parley::app::exit_code();
 }

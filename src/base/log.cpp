@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "base/log.hpp"
 
-#include <regex>
+#include <cctype>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
@@ -41,26 +41,70 @@ bool parse_level(std::string_view text, Level& level) {
     return true;
 }
 
+namespace {
+
+bool is_token_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+}
+
+// Length of the run of token characters (plus '.' when `dots`) starting at `from`.
+std::size_t token_length(std::string_view text, std::size_t from, bool dots) {
+    std::size_t end = from;
+    while (end < text.size() && (is_token_char(text[end]) || (dots && text[end] == '.'))) ++end;
+    return end - from;
+}
+
+struct SecretShape {
+    std::string_view prefix;
+    std::size_t min_length;  // of the token after the prefix
+    bool dots;
+};
+
+// Google API keys are "AIza" + 35 chars; OAuth access tokens start "ya29."; refresh tokens
+// "1//"; ephemeral tokens "auth_tokens/".
+constexpr SecretShape kSecretShapes[] = {
+    {"AIza", 10, false}, {"ya29.", 1, true}, {"1//", 10, false}, {"auth_tokens/", 1, true}};
+// Query parameters that carry any of them; the name is kept, the value masked.
+constexpr std::string_view kSecretParameters[] = {"key=", "access_token=", "token="};
+
+}  // namespace
+
 std::string redact(std::string_view text) {
-    // Google API keys are "AIza" + 35 chars; OAuth access tokens start "ya29."; refresh tokens
-    // "1//"; ephemeral tokens "auth_tokens/". Query parameters carry any of them.
-    static const std::regex secrets(
-        R"((AIza[0-9A-Za-z_\-]{10,})|(ya29\.[0-9A-Za-z_\-.]+)|(1//[0-9A-Za-z_\-]{10,})|)"
-        R"((auth_tokens/[0-9A-Za-z_\-.]+)|((key|access_token|token)=)[^&\s"]+)");
     std::string out;
-    std::string input(text);
-    auto begin = std::sregex_iterator(input.begin(), input.end(), secrets);
-    std::size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-        const auto& match = *it;
-        out.append(input, last, static_cast<std::size_t>(match.position()) - last);
-        if (match[5].matched) {
-            out += match[5].str();
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        bool masked = false;
+        for (const auto& shape : kSecretShapes) {
+            if (text.substr(i).starts_with(shape.prefix)) {
+                const auto length = token_length(text, i + shape.prefix.size(), shape.dots);
+                if (length >= shape.min_length) {
+                    out += "<redacted>";
+                    i += shape.prefix.size() + length;
+                    masked = true;
+                    break;
+                }
+            }
         }
-        out += "<redacted>";
-        last = static_cast<std::size_t>(match.position() + match.length());
+        if (masked) continue;
+        for (const auto name : kSecretParameters) {
+            const bool at_word_start = i == 0 || !is_token_char(text[i - 1]);
+            if (at_word_start && text.substr(i).starts_with(name)) {
+                std::size_t end = i + name.size();
+                while (end < text.size() && text[end] != '&' && text[end] != '"' &&
+                       std::isspace(static_cast<unsigned char>(text[end])) == 0) {
+                    ++end;
+                }
+                out += name;
+                out += "<redacted>";
+                i = end;
+                masked = true;
+                break;
+            }
+        }
+        if (masked) continue;
+        out += text[i++];
     }
-    out.append(input, last, std::string::npos);
     return out;
 }
 

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: Apache-2.0
+// ServerOptions: everything `parley serve` and the in-process server can be told, with defaults
+// written here so the CLI's help prints them. Plain aggregate; read on io at start.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace parley::server {
+
+enum class BrainKind { kBuiltin, kOpenAi };
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8765;  // 0 picks a free port
+    // A connection lives this long: goAway with timeLeft comes `go_away_notice` before the end,
+    // then a close with 1008, as the real service does after about ten minutes. 0 = unlimited.
+    std::chrono::seconds max_connection{600};
+    std::chrono::seconds go_away_notice{50};  // capped at half of max_connection
+    // Resumption handles stay valid this long after their session was last used (the real
+    // service: 2 hours).
+    std::chrono::minutes resumption_ttl{120};
+    std::size_t work_threads = 2;         // blocking engines (recognition, synthesis, brain)
+    std::size_t recognizer_decoders = 2;  // pocketsphinx decoders shared by all sessions
+    int work_nice = 0;                    // > 0 lowers the workers' priority (in-process use)
+    bool speech = true;                   // false: turn detection only (no recognition/synthesis)
+    BrainKind brain = BrainKind::kBuiltin;
+    std::string brain_url;    // OpenAI-compatible chat completions endpoint (kOpenAi)
+    std::string brain_model;  // model name sent to it
+    std::size_t max_message_bytes = std::size_t{16} << 20;
+};
+
+}  // namespace parley::server

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+// SessionStore: what a resumable session keeps between connections (its conversation history),
+// found by the opaque handles sent in sessionResumptionUpdate. Every handle issued for a session
+// leads to the same state; handles expire a while after the session was last used. io only.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "server/brain.hpp"
+
+namespace parley::server {
+
+// The conversation of one logical session, shared by the connection serving it and the store.
+struct SessionState {
+    std::vector<HistoryEntry> history;
+    bool connected = false;  // a connection is serving it now
+    std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
+};
+
+class SessionStore {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    explicit SessionStore(std::chrono::minutes ttl) : ttl_(ttl) {}
+
+    // A fresh handle (128 random bits, hex) that leads to `state`.
+    [[nodiscard]] std::string issue(const std::shared_ptr<SessionState>& state);
+    // The state behind `handle`, or null when unknown or expired.
+    [[nodiscard]] std::shared_ptr<SessionState> find(const std::string& handle);
+    // Marks `state` as used now, so its handles live on.
+    void touch(const std::shared_ptr<SessionState>& state);
+    [[nodiscard]] std::size_t size() const { return handles_.size(); }
+
+private:
+    void expire();
+
+    std::chrono::minutes ttl_;
+    std::unordered_map<std::string, std::shared_ptr<SessionState>> handles_;
+};
+
+}  // namespace parley::server

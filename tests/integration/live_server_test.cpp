@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+// The local server end to end over loopback: speech made by flite at test time goes in as a
+// client would send it, and each test checks what the user would notice in what comes back.
+#include "server/live_server.hpp"
+
+#include <algorithm>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "flite_speech.hpp"
+#include "live_test_client.hpp"
+#include "test_audio.hpp"
+
+namespace parley {
+namespace {
+
+using namespace std::chrono_literals;
+using test::LiveTestClient;
+using test::Samples;
+
+Samples with_silence(Samples speech, int before_ms = 300, int after_ms = 1500) {
+    Samples out(static_cast<std::size_t>(before_ms) * 16, 0);
+    out.insert(out.end(), speech.begin(), speech.end());
+    out.resize(out.size() + static_cast<std::size_t>(after_ms) * 16, 0);
+    return out;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return std::regex_replace(s, std::regex("[^a-z0-9 ]+"), " ");
+}
+
+bool is_turn_complete(const protocol::ServerMessage& m) {
+    return m.server_content && m.server_content->turn_complete.value_or(false);
+}
+
+class LiveServerTest : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        server::ServerOptions options;
+        options.port = 0;
+        auto started = server::LiveServer::start(options);
+        ASSERT_TRUE(started) << started.error().message();
+        server_ = std::move(*started);
+    }
+    static void TearDownTestSuite() { server_.reset(); }
+
+    static std::unique_ptr<LiveTestClient> connect(const protocol::Setup& setup = test::transcribed_setup()) {
+        return LiveTestClient::connect(server_->port(), setup);
+    }
+
+    static inline std::unique_ptr<server::LiveServer> server_;
+};
+
+TEST_F(LiveServerTest, SpokenQuestionIsAnsweredWithAudioAndBothTranscripts) {
+    auto client = connect();
+    client->send_audio(with_silence(test::speak("what is twelve times seven")));
+    auto turn = client->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_GT(turn->audio_seconds, 1.0);
+    EXPECT_NE(lower(turn->input_text).find("twelve times seven"), std::string::npos) << turn->input_text;
+    EXPECT_NE(lower(turn->output_text).find("eighty four"), std::string::npos) << turn->output_text;
+    ASSERT_GE(turn->order.size(), 2u);
+    EXPECT_EQ(turn->order[turn->order.size() - 2], "generationComplete");
+    EXPECT_EQ(turn->order.back(), "turnComplete");
+}
+
+TEST_F(LiveServerTest, TypedTurnIsAnsweredInAudio) {
+    auto client = connect();
+    client->send_text_turn("say the quick brown fox");
+    auto turn = client->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_GT(turn->audio_seconds, 0.5);
+    EXPECT_NE(lower(turn->output_text).find("the quick brown fox"), std::string::npos);
+}
+
+TEST_F(LiveServerTest, TextModalityAnswersInTextOnly) {
+    auto setup = test::transcribed_setup();
+    setup.generation_config = protocol::GenerationConfig{};
+    setup.generation_config->response_modalities = std::vector{protocol::Modality::kText};
+    auto client = connect(setup);
+    client->send_text_turn("what is six plus seven");
+    auto turn = client->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_EQ(turn->audio_chunks, 0u);
+    EXPECT_NE(lower(turn->text).find("thirteen"), std::string::npos) << turn->text;
+}
+
+TEST_F(LiveServerTest, TalkingOverTheStoryWhilePlayingInterruptsIt) {
+    auto client = connect();
+    client->send_text_turn("tell me a story");
+    const auto generated = client->wait_message(
+        [](const auto& m) { return m.server_content && m.server_content->generation_complete.value_or(false); });
+    ASSERT_TRUE(generated);
+    std::this_thread::sleep_for(1s);
+    EXPECT_FALSE(client->wait_message(is_turn_complete, 0, 10ms)) << "turnComplete waits for playback";
+    client->send_audio(with_silence(test::speak("stop what is two plus two"), 0), 20ms, true);
+    const auto interrupted = client->wait_message(
+        [](const auto& m) { return m.server_content && m.server_content->interrupted.value_or(false); });
+    ASSERT_TRUE(interrupted);
+    const auto story_end = client->wait_message(is_turn_complete);
+    ASSERT_TRUE(story_end);
+    const auto story = test::summarize(client->messages(), 0, *story_end);
+    EXPECT_GT(story.audio_seconds, 20.0) << "the story is long enough to barge in";
+    std::vector<std::string> events;
+    std::copy_if(story.order.begin(), story.order.end(), std::back_inserter(events),
+                 [](const auto& e) { return e != "audio"; });
+    EXPECT_EQ(events, (std::vector<std::string>{"generationComplete", "interrupted", "turnComplete"}));
+    const auto after = std::find(story.order.begin(), story.order.end(), "interrupted");
+    EXPECT_EQ(std::count(after, story.order.end(), "audio"), 0) << "no audio after interrupted";
+    // The question asked over the story is answered next.
+    auto next = client->next_turn(*story_end + 1);
+    ASSERT_TRUE(next);
+    EXPECT_NE(lower(next->output_text).find("four"), std::string::npos) << next->output_text;
+    // The model remembers only what was played: the story's ending was never heard.
+    const auto before = client->count();
+    client->send_text_turn("what did you say before");
+    auto recall = client->next_turn(before);
+    ASSERT_TRUE(recall);
+    EXPECT_NE(lower(recall->output_text).find("four"), std::string::npos) << recall->output_text;
+}
+
+TEST_F(LiveServerTest, ToolCallIsAnsweredThroughToolResponseThenSpoken) {
+    auto setup = test::transcribed_setup();
+    protocol::FunctionDeclaration declaration;
+    declaration.name = "get_weather";
+    declaration.description = "weather for a city";
+    declaration.parameters = nlohmann::ordered_json::parse(
+        R"({"type":"OBJECT","properties":{"city":{"type":"STRING"}}})");
+    setup.tools = std::vector{protocol::Tool{.function_declarations = std::vector{declaration}}};
+    auto client = connect(setup);
+    client->send_audio(with_silence(test::speak("what is the weather in paris")));
+    const auto call_at = client->wait_message([](const auto& m) { return m.tool_call.has_value(); });
+    ASSERT_TRUE(call_at);
+    const auto call = client->messages()[*call_at].message.tool_call->function_calls.at(0);
+    EXPECT_EQ(call.name, "get_weather");
+    ASSERT_TRUE(call.id);
+    EXPECT_EQ(call.args.value("city", ""), "paris");
+    // An answer for a call that does not exist is ignored; the real one is spoken.
+    protocol::ToolResponse unknown;
+    unknown.function_responses.push_back({"no-such-call", "get_weather", {{"output", "snow"}}});
+    client->send(unknown);
+    protocol::ToolResponse response;
+    response.function_responses.push_back({call.id, call.name, {{"output", "sunny and warm"}}});
+    client->send(response);
+    auto turn = client->next_turn(*call_at);
+    ASSERT_TRUE(turn);
+    EXPECT_GT(turn->audio_seconds, 0.5);
+    EXPECT_NE(lower(turn->output_text).find("sunny and warm"), std::string::npos) << turn->output_text;
+    EXPECT_EQ(lower(turn->output_text).find("snow"), std::string::npos);
+}
+
+TEST_F(LiveServerTest, ManualActivityDelimitsTheTurn) {
+    auto setup = test::transcribed_setup();
+    setup.realtime_input_config = protocol::RealtimeInputConfig{};
+    setup.realtime_input_config->automatic_activity_detection =
+        protocol::AutomaticActivityDetection{.disabled = true};
+    auto client = connect(setup);
+    client->send(protocol::RealtimeInput{protocol::ActivityStart{}});
+    auto speech = test::speak("say hello");
+    speech.resize(speech.size() + 16 * 2000, 0);  // a pause that automatic detection would end on
+    const auto world = test::speak("world");
+    speech.insert(speech.end(), world.begin(), world.end());
+    client->send_audio(speech);
+    std::this_thread::sleep_for(500ms);
+    EXPECT_FALSE(client->wait_message([](const auto& m) { return m.server_content && m.server_content->model_turn; },
+                                      0, 10ms))
+        << "no reply before activityEnd";
+    client->send(protocol::RealtimeInput{protocol::ActivityEnd{}});
+    auto turn = client->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_NE(lower(turn->input_text).find("hello world"), std::string::npos) << turn->input_text;
+    EXPECT_NE(lower(turn->output_text).find("hello world"), std::string::npos) << turn->output_text;
+}
+
+TEST_F(LiveServerTest, EmptyManualActivityClosesWith1007) {
+    auto setup = test::transcribed_setup();
+    setup.realtime_input_config = protocol::RealtimeInputConfig{};
+    setup.realtime_input_config->automatic_activity_detection =
+        protocol::AutomaticActivityDetection{.disabled = true};
+    auto client = connect(setup);
+    client->send(protocol::RealtimeInput{protocol::ActivityStart{}});
+    client->send(protocol::RealtimeInput{protocol::ActivityEnd{}});
+    const auto closed = client->wait_closed();
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->code, 1007);
+    EXPECT_EQ(closed->reason, "Precondition check failed.");
+}
+
+TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
+    auto setup = test::transcribed_setup();
+    setup.session_resumption = protocol::SessionResumptionConfig{};
+    auto first = connect(setup);
+    first->send_text_turn("say purple elephants");
+    const auto done = first->next_turn();
+    ASSERT_TRUE(done);
+    std::string handle;
+    first->wait_for([&](const auto& messages) {
+        for (const auto& r : messages) {
+            const auto& u = r.message.session_resumption_update;
+            if (u && u->resumable.value_or(false) && u->new_handle) handle = *u->new_handle;
+        }
+        return !handle.empty();
+    });
+    ASSERT_FALSE(handle.empty());
+    first->drop();
+    setup.session_resumption->handle = handle;
+    auto second = connect(setup);
+    second->send_text_turn("what did I say before");
+    auto turn = second->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_NE(lower(turn->output_text).find("purple elephants"), std::string::npos) << turn->output_text;
+}
+
+TEST_F(LiveServerTest, UnknownResumptionHandleIsRefusedWith1008) {
+    auto setup = test::transcribed_setup();
+    setup.session_resumption = protocol::SessionResumptionConfig{.handle = "no-such-handle"};
+    auto client = LiveTestClient::connect(server_->port(), setup, false);
+    const auto closed = client->wait_closed();
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->code, 1008);
+    EXPECT_EQ(closed->reason, "BidiGenerateContent session not found");
+}
+
+struct BadInput {
+    const char* name;
+    std::string message;  // sent right after setup, or instead of it when !after_setup
+    bool after_setup;
+    std::uint16_t code;
+    const char* reason_part;
+};
+
+class LiveServerBadInputTest : public LiveServerTest,
+                               public ::testing::WithParamInterface<BadInput> {};
+
+TEST_P(LiveServerBadInputTest, ClosesWithTheDocumentedCodeAndOthersKeepBeingServed) {
+    const auto& bad = GetParam();
+    auto bystander = connect();
+    auto client = bad.after_setup ? connect() : LiveTestClient::connect_without_setup(server_->port());
+    client->send_raw(bad.message);
+    const auto closed = client->wait_closed();
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->code, bad.code);
+    EXPECT_NE(closed->reason.find(bad.reason_part), std::string::npos) << closed->reason;
+    bystander->send_text_turn("what is two plus two");
+    auto turn = bystander->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_NE(lower(turn->output_text).find("four"), std::string::npos);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, LiveServerBadInputTest,
+    ::testing::Values(
+        BadInput{"not_json", "this is not json", true, 1007, "Invalid JSON payload"},
+        BadInput{"two_keys", R"({"clientContent":{},"toolResponse":{}})", true, 1007, "Invalid JSON payload"},
+        BadInput{"wrong_mime", R"({"realtimeInput":{"audio":{"data":"AAAA","mimeType":"audio/wav"}}})", true,
+                 1007, "audio/wav"},
+        BadInput{"second_setup", R"({"setup":{"model":"models/x"}})", true, 1007, "invalid argument"},
+        BadInput{"unknown_model", R"({"setup":{"model":"gpt-4"}})", false, 1008, "is not found"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(LiveServerTest, MessageBeforeSetupClosesWith1007) {
+    auto client = LiveTestClient::connect_without_setup(server_->port());
+    client->send_text_turn("hello");
+    const auto closed = client->wait_closed();
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->code, 1007);
+    EXPECT_NE(closed->reason.find("first message must be setup"), std::string::npos) << closed->reason;
+}
+
+TEST_F(LiveServerTest, OddAudioByteCountIsDroppedNotFatal) {
+    auto client = connect();
+    client->send_raw(R"({"realtimeInput":{"audio":{"data":"AAAA","mimeType":"audio/pcm;rate=16000"}}})");
+    client->send_text_turn("say still here");
+    auto turn = client->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_NE(lower(turn->output_text).find("still here"), std::string::npos);
+}
+
+TEST_F(LiveServerTest, OversizedFrameClosesWith1009) {
+    auto client = connect();
+    client->send_raw(std::string(100u << 20, 'x'));
+    const auto closed = client->wait_closed(60s);
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->code, 1009);
+}
+
+TEST_F(LiveServerTest, ClientVanishingMidTurnLeavesOthersServed) {
+    auto leaving = connect();
+    leaving->send_text_turn("tell me a story");
+    leaving->wait_message([](const auto& m) { return m.server_content && m.server_content->model_turn; });
+    leaving->drop();
+    auto staying = connect();
+    staying->send_text_turn("what is three times three");
+    auto turn = staying->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_NE(lower(turn->output_text).find("nine"), std::string::npos);
+}
+
+TEST(LiveServerGoAway, AnnouncesTheEndThenClosesWith1008) {
+    server::ServerOptions options;
+    options.port = 0;
+    options.speech = false;
+    options.max_connection = 2s;
+    auto server = server::LiveServer::start(options);
+    ASSERT_TRUE(server) << server.error().message();
+    auto client = LiveTestClient::connect((*server)->port(), test::transcribed_setup());
+    const auto go_away = client->wait_message([](const auto& m) { return m.go_away.has_value(); }, 0, 5s);
+    ASSERT_TRUE(go_away);
+    const auto left = client->messages()[*go_away].message.go_away->time_left;
+    ASSERT_TRUE(left);
+    EXPECT_EQ(*left, std::chrono::seconds(1));
+    const auto closed = client->wait_closed(5s);
+    ASSERT_TRUE(closed);
+    EXPECT_EQ(closed->code, 1008);
+    EXPECT_NE(closed->reason.find("GoAway"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parley
