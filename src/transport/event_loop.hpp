@@ -47,8 +47,9 @@ public:
 
     // Runs `fn` on the io thread soon. `fn` must not block (no engines, no waiting on futures).
     void post(std::function<void()> fn);
-    // Runs `fn` on the io thread after `delay`, unless cancelled first.
-    [[nodiscard]] TimerHandle schedule(std::chrono::milliseconds delay, std::function<void()> fn);
+    // Runs `fn` on the io thread after `delay`, unless cancelled first through the handle
+    // (which may be ignored for timers that are never cancelled).
+    TimerHandle schedule(std::chrono::milliseconds delay, std::function<void()> fn);
 
     // Internal: the transport .cpp files reach the io_context through this.
     struct Impl;

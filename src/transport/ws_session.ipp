@@ -197,6 +197,11 @@ private:
         if (ec) {
             if (ec == boost::beast::websocket::error::closed) {
                 finish_closed(!closing_);
+            } else if (ws_.reason().code != boost::beast::websocket::close_code::none) {
+                // The peer's close frame arrived but echoing it failed: typically the peer
+                // (e.g. a Boost 1.74 server after a 1009) reset the TCP connection right after
+                // its close frame. The close is what the peer meant; report that.
+                finish_closed(!closing_);
             } else if (ec == boost::asio::error::operation_aborted && (closing_ || finished_)) {
                 // Our own close or failure cancelled the read; that path reports.
             } else {
