@@ -1,11 +1,27 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/reply_generator.hpp"
 
+#include <cmath>
+
 #include "server/engine_error.hpp"
 #include "server/sentence_splitter.hpp"
 
 namespace parley::server {
 namespace {
+
+// Without speech (turn detection only) each sentence is answered with a short beep, so clients
+// and load tests still get audio to play and time.
+std::vector<int16_t> beep() {
+    constexpr int kRateHz = Synthesizer::kOutputRateHz;
+    constexpr int kSamples = kRateHz / 4;
+    constexpr double kTwoPi = 6.283185307179586;
+    std::vector<int16_t> pcm(kSamples);
+    for (int i = 0; i < kSamples; ++i) {
+        pcm[static_cast<std::size_t>(i)] =
+            static_cast<int16_t>(6000.0 * std::sin(kTwoPi * 440.0 * i / kRateHz));
+    }
+    return pcm;
+}
 
 class SentenceSink final : public BrainSink {
 public:
@@ -27,7 +43,9 @@ private:
     void emit(std::string sentence) {
         if (cancelled_.load() || !status_) return;
         std::vector<int16_t> pcm;
-        if (style_.audio && synthesizer_ != nullptr) {
+        if (style_.audio && synthesizer_ == nullptr) {
+            pcm = beep();
+        } else if (style_.audio) {
             auto spoken = synthesizer_->synthesize(sentence, style_.voice);
             if (!spoken) {
                 status_ = fail(spoken.error());

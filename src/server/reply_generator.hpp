@@ -35,7 +35,7 @@ struct ReplyStyle {
 };
 
 // Runs the whole reply; returns when done (after on_done). `synthesizer` may be null when the
-// server runs without speech: sentences then carry no audio. Work context.
+// server runs without speech: each sentence then carries a 250 ms beep. Work context.
 void generate_reply(Brain& brain, const Synthesizer* synthesizer, const BrainRequest& request,
                     ReplyStyle style, const std::atomic<bool>& cancelled, ReplyEvents& events);
 

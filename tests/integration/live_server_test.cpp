@@ -9,9 +9,9 @@
 
 #include <gtest/gtest.h>
 
-#include "flite_speech.hpp"
+#include "support/flite_speech.hpp"
 #include "live_test_client.hpp"
-#include "test_audio.hpp"
+#include "support/test_audio.hpp"
 
 namespace parley {
 namespace {
