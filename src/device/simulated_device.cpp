@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "device/simulated_device.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+#include "device/error.hpp"
+#include "device/rt_scope.hpp"
+#include "dsp/frame.hpp"
+#include "dsp/resampler.hpp"
+
+namespace parley::device {
+namespace {
+
+constexpr std::size_t kMaxBlockSamples = std::size_t{1} << 16;
+
+std::int16_t saturate(std::int32_t v) {
+    return static_cast<std::int16_t>(std::clamp<std::int32_t>(v, -32768, 32767));
+}
+
+}  // namespace
+
+SimulatedDevice::SimulatedDevice(SimulatedDeviceOptions options)
+    : options_(std::move(options)), clock_(options_.clock ? *options_.clock : Clock::steady()) {}
+
+SimulatedDevice::~SimulatedDevice() {
+    stop();
+}
+
+Status SimulatedDevice::open_at(int rate_hz, std::string* why) {
+    auto fail_with = [&](DeviceError e, std::string text) -> Status {
+        if (why)
+            *why = std::move(text);
+        return fail(e);
+    };
+    if (!dsp::is_valid_rate_hz(rate_hz))
+        return fail_with(DeviceError::kInvalidConfig, "device rate " + std::to_string(rate_hz) +
+                                                          " Hz is outside [1000, 384000] Hz");
+    if (options_.block_samples.empty())
+        options_.block_samples.push_back(dsp::samples_per_frame(rate_hz));
+    for (std::size_t b : options_.block_samples) {
+        if (b == 0 || b > kMaxBlockSamples)
+            return fail_with(DeviceError::kInvalidConfig, "device block size " + std::to_string(b) +
+                                                              " samples is outside [1, 65536]");
+    }
+    if (options_.unpaced_lookahead_ms <= 0 || options_.capture_ring_ms <= 0 ||
+        options_.render_ring_ms <= 0 || options_.flush_fade_ms <= 0)
+        return fail_with(DeviceError::kInvalidConfig,
+                         "ring, lookahead and fade lengths must be positive milliseconds");
+    max_block_samples_ =
+        *std::max_element(options_.block_samples.begin(), options_.block_samples.end());
+    // The rings must hold a few device blocks, however large the blocks are.
+    const int block_ms =
+        static_cast<int>(dsp::samples_to_ms(static_cast<double>(max_block_samples_), rate_hz)) + 1;
+    const RtBridgeOptions bridge_options{
+        .input_rate_hz = rate_hz,
+        .output_rate_hz = rate_hz,
+        .capture_ring_ms = std::max(options_.capture_ring_ms, 4 * block_ms),
+        .render_ring_ms = std::max(options_.render_ring_ms, 4 * block_ms),
+        .flush_fade_ms = options_.flush_fade_ms,
+        .reference_enabled = options_.reference_enabled,
+    };
+    if (!ensure_bridge(bridge_options))
+        return fail_with(DeviceError::kInvalidConfig, "a device cannot change rate when reopened");
+    in_.assign(max_block_samples_, 0);
+    out_.assign(max_block_samples_, 0);
+    echo_.assign(max_block_samples_, 0);
+    echo_fifo_ = std::make_unique<dsp::FrameRing>(2 * max_block_samples_);
+    // Echo is heard a constant max_block_samples_ after it was played (the fifo starts that full
+    // and each block takes out what it puts in), whatever the block sizes are.
+    echo_fifo_->write(echo_);
+    next_block_ = 0;
+    return {};
+}
+
+DeviceLatency SimulatedDevice::latency() const {
+    if (!options_.echo_path || !is_open())
+        return {};
+    const auto us =
+        static_cast<std::int64_t>(static_cast<double>(max_block_samples_) * 1e6 / output_rate_hz());
+    return DeviceLatency{.input = std::chrono::microseconds(0),
+                         .output = std::chrono::microseconds(us)};
+}
+
+Status SimulatedDevice::start(std::string* why) {
+    if (!is_open()) {
+        if (why)
+            *why = "the device is not open: call open() first";
+        return fail(DeviceError::kNotOpen);
+    }
+    if (running_.load())
+        return {};
+    bridge()->mark_started(clock_.now().time_since_epoch().count());
+    stop_requested_.store(false);
+    running_.store(true);
+    if (options_.pacing != Pacing::kManual)
+        driver_ = std::thread([this] { driver_loop(); });
+    return {};
+}
+
+void SimulatedDevice::stop() {
+    stop_requested_.store(true);
+    if (driver_.joinable())
+        driver_.join();
+    running_.store(false);
+}
+
+void SimulatedDevice::close() {
+    stop();
+}
+
+Status SimulatedDevice::reopen(std::string* why) {
+    stop();
+    if (!is_open()) {
+        if (why)
+            *why = "the device is not open: call open() first";
+        return fail(DeviceError::kNotOpen);
+    }
+    if (auto status = reopen_sources(why); !status)
+        return status;
+    return start(why);
+}
+
+std::size_t SimulatedDevice::step(std::size_t blocks) {
+    if (options_.pacing != Pacing::kManual || !running_.load())
+        return 0;
+    for (std::size_t i = 0; i < blocks; ++i) run_block();
+    return blocks;
+}
+
+void SimulatedDevice::run_block() {
+    const std::size_t n = options_.block_samples[next_block_];
+    next_block_ = (next_block_ + 1) % options_.block_samples.size();
+    const std::span<std::int16_t> in(in_.data(), n);
+    const std::span<std::int16_t> out(out_.data(), n);
+    const std::span<std::int16_t> echo(echo_.data(), n);
+
+    fill_input(in);
+    if (options_.echo_path) {
+        echo_fifo_->read(echo);
+        for (std::size_t i = 0; i < n; ++i) in[i] = saturate(std::int32_t{in[i]} + echo[i]);
+    }
+    {
+        // The device callback proper: exactly what the PortAudio callback runs.
+        RtScope rt;
+        bridge()->process_duplex(in, out, clock_.now().time_since_epoch().count());
+    }
+    consume_output(out);
+    if (options_.echo_path) {
+        std::fill(echo.begin(), echo.end(), std::int16_t{0});
+        options_.echo_path(out, echo);
+        echo_fifo_->write(echo);
+    }
+    blocks_run_.fetch_add(1);
+}
+
+void SimulatedDevice::driver_loop() {
+    const int rate_hz = input_rate_hz();
+    const auto lookahead =
+        std::max(dsp::ms_to_samples(options_.unpaced_lookahead_ms, rate_hz), std::size_t{1});
+    const Clock::TimePoint t0 = clock_.now();
+    std::uint64_t samples_done = 0;
+    while (!stop_requested_.load(std::memory_order_acquire)) {
+        if (options_.pacing == Pacing::kRealtime) {
+            const auto due =
+                t0 + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(
+                         static_cast<double>(samples_done) / rate_hz));
+            clock_.sleep_until(due);
+        } else if (capture_ring().available_to_read() >= lookahead) {
+            // Unpaced: the dsp side has not consumed yet. The rings are lock-free, so there is
+            // nothing to wait on; a short sleep keeps this from spinning a core.
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+            continue;
+        }
+        const std::size_t n = options_.block_samples[next_block_];
+        run_block();
+        samples_done += n;
+    }
+}
+
+}  // namespace parley::device

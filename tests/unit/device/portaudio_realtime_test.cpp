@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "device/portaudio_device.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "dsp/resampler.hpp"
+#include "support/flite_speech.hpp"
+#include "support/test_audio.hpp"
+
+// A real sound path with no sound card: scripts/pulse_test_env.sh starts a private PulseAudio
+// daemon whose null sink is the default speaker and whose monitor is the default microphone; ALSA's
+// pulse plugin hands it to PortAudio. The test plays a tone burst and speech through the same
+// PortAudioDevice `parley talk` uses, in real time, and checks the microphone heard them. It never
+// skips: if the device cannot be opened, it fails with the reason.
+
+namespace parley::device {
+namespace {
+
+using test::Samples;
+
+// Runs the script and exports what it prints (`export NAME='value'` lines). Empty on success,
+// otherwise the reason.
+std::string setup_pulse_environment() {
+    const std::string command = std::string("bash ") + PARLEY_PULSE_TEST_ENV_SCRIPT + " 2>&1";
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr)
+        return "cannot run " + command;
+    std::string output;
+    char line[4096];
+    while (std::fgets(line, sizeof line, pipe) != nullptr) {
+        std::string text(line);
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+        const std::string prefix = "export ";
+        const auto eq = text.find('=');
+        if (text.rfind(prefix, 0) == 0 && eq != std::string::npos && text.size() >= eq + 3 &&
+            text[eq + 1] == '\'' && text.back() == '\'') {
+            const std::string name = text.substr(prefix.size(), eq - prefix.size());
+            const std::string value = text.substr(eq + 2, text.size() - eq - 3);
+            ::setenv(name.c_str(), value.c_str(), 1);
+        } else {
+            output += text + "\n";
+        }
+    }
+    const int rc = ::pclose(pipe);
+    if (rc != 0)
+        return "scripts/pulse_test_env.sh failed (status " + std::to_string(rc) + "): " + output;
+    return {};
+}
+
+// Normalized cross-correlation of a[lag + i] with b[i] over i in [0, n).
+double correlation(const Samples& a, const Samples& b, std::size_t lag, std::size_t b_start,
+                   std::size_t n) {
+    double ab = 0, aa = 0, bb = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        const double x = a[lag + b_start + i];
+        const double y = b[b_start + i];
+        ab += x * y;
+        aa += x * x;
+        bb += y * y;
+    }
+    return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
+}
+
+// The lag (in samples, 0 <= lag < max_lag) at which `captured` best matches `reference`, searched
+// on a 4x decimated copy first, then refined; returns {lag, correlation}.
+std::pair<std::size_t, double> find_echo(const Samples& captured, const Samples& reference,
+                                         std::size_t start, std::size_t n, std::size_t max_lag) {
+    auto decimate = [](const Samples& x) {
+        Samples y(x.size() / 4);
+        for (std::size_t i = 0; i < y.size(); ++i)
+            y[i] = static_cast<std::int16_t>(
+                (x[4 * i] + x[4 * i + 1] + x[4 * i + 2] + x[4 * i + 3]) / 4);
+        return y;
+    };
+    const Samples c4 = decimate(captured);
+    const Samples r4 = decimate(reference);
+    std::size_t best = 0;
+    double best_corr = -2;
+    for (std::size_t lag = 0; lag < max_lag / 4; ++lag) {
+        const double c = correlation(c4, r4, lag, start / 4, n / 4);
+        if (c > best_corr) {
+            best_corr = c;
+            best = lag * 4;
+        }
+    }
+    std::size_t refined = best;
+    best_corr = -2;
+    for (std::size_t lag = best >= 8 ? best - 8 : 0; lag < best + 8 && lag < max_lag; ++lag) {
+        const double c = correlation(captured, reference, lag, start, n);
+        if (c > best_corr) {
+            best_corr = c;
+            refined = lag;
+        }
+    }
+    return {refined, best_corr};
+}
+
+TEST(PortAudioRealtimeTest, DefaultDuplexDeviceHearsWhatItPlaysInRealTime) {
+    const std::string env_error = setup_pulse_environment();
+    ASSERT_TRUE(env_error.empty()) << env_error;
+
+    PortAudioDevice device;
+    std::string why;
+    const Status opened = device.open(&why);
+    ASSERT_TRUE(opened) << "cannot open the default audio device: " << why;
+    const int rate = device.output_rate_hz();
+    // (On ALSA's pulse plugin StreamMode::kAuto uses two streams of the same server.)
+    EXPECT_EQ(device.input_rate_hz(), rate);
+    EXPECT_GE(rate, 8000);
+    EXPECT_LE(rate, 192000);
+    const DeviceLatency latency = device.latency();
+    std::printf("[ device   ] %s (%s): %d Hz, %d/%d channels, latency in %.1f ms, out %.1f ms\n",
+                device.name().c_str(), device.is_duplex() ? "one duplex stream" : "two streams",
+                rate, device.input_channels(), device.output_channels(),
+                latency.input.count() / 1000.0, latency.output.count() / 1000.0);
+
+    // 200 ms silence, a 400 ms 440 Hz burst, 300 ms silence, flite speech, 300 ms silence.
+    const Samples speech = dsp::resample(test::speak("the quick brown fox jumps over the lazy dog"),
+                                         test::kSpeechRateHz, rate);
+    const Samples tone = test::sine(440.0, test::ms_to_samples(400, rate), rate, 8000.0);
+    const Samples signal = test::concat({test::silence(test::ms_to_samples(200, rate)), tone,
+                                         test::silence(test::ms_to_samples(300, rate)), speech,
+                                         test::silence(test::ms_to_samples(300, rate))});
+    const double signal_s = static_cast<double>(signal.size()) / rate;
+
+    ASSERT_TRUE(device.start(&why)) << why;
+    const auto t0 = std::chrono::steady_clock::now();
+    // The dsp thread's job, simplified: keep ~40 ms queued for the speaker, drain the
+    // microphone and the reference in lockstep.
+    const std::size_t target_fill = test::ms_to_samples(40, rate);
+    const std::size_t tail = test::ms_to_samples(700, rate);  // for the round trip
+    Samples captured, reference;
+    std::size_t queued = 0;
+    Samples buf(8192);
+    const auto deadline = t0 + std::chrono::seconds(30);
+    while (captured.size() < signal.size() + tail && std::chrono::steady_clock::now() < deadline) {
+        const std::size_t fill = device.render_ring().available_to_read();
+        if (queued < signal.size() && fill < target_fill) {
+            const std::size_t n = std::min(target_fill - fill, signal.size() - queued);
+            queued += device.render_ring().write(std::span(signal).subspan(queued, n));
+        } else if (queued >= signal.size() && fill < target_fill) {
+            const Samples zeros(target_fill - fill, 0);
+            device.render_ring().write(zeros);
+        }
+        std::size_t n = device.capture_ring().read(buf);
+        captured.insert(captured.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        n = device.reference_ring().read(buf);
+        reference.insert(reference.end(), buf.begin(),
+                         buf.begin() + static_cast<std::ptrdiff_t>(n));
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    }
+    const double elapsed_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    device.stop();
+    const DeviceStats stats = device.stats();
+    std::printf(
+        "[ device   ] %.2f s of audio in %.2f s; %llu callbacks (%.1f ms of output each), "
+        "%llu underruns, %llu overruns, %llu device xruns\n",
+        static_cast<double>(captured.size()) / rate, elapsed_s,
+        static_cast<unsigned long long>(stats.callbacks),
+        stats.callbacks ? (device.is_duplex() ? 1.0 : 2.0) * 1000.0 *
+                              static_cast<double>(stats.render_samples) /
+                              static_cast<double>(stats.callbacks) / rate
+                        : 0.0,
+        static_cast<unsigned long long>(stats.underruns),
+        static_cast<unsigned long long>(stats.overrun_samples),
+        static_cast<unsigned long long>(stats.device_xruns));
+    test::dump_wav("device_realtime_captured", captured, rate);
+    test::dump_wav("device_realtime_reference", reference, rate);
+
+    ASSERT_GE(captured.size(), signal.size() + tail) << "the device stopped delivering audio";
+    // Real time, not faster: the audio took about as long as it lasts (sanity bound only).
+    EXPECT_GT(elapsed_s, 0.5 * signal_s);
+    // The reference is what was played: our signal, in order.
+    ASSERT_GE(reference.size(), signal.size());
+    const auto [ref_lag, ref_corr] = find_echo(reference, signal, 0, signal.size() - tail, tail);
+    EXPECT_GT(ref_corr, 0.99);
+
+    // The microphone heard the speaker: the captured speech matches the reference at one lag
+    // (the round trip through the stream latencies and PulseAudio's buffers).
+    const std::size_t speech_at =
+        ref_lag + test::ms_to_samples(200, rate) + tone.size() + test::ms_to_samples(300, rate);
+    const std::size_t max_lag = test::ms_to_samples(500, rate);
+    ASSERT_GT(captured.size(), speech_at + max_lag);
+    ASSERT_GT(speech_at, max_lag);
+    const std::size_t n = std::min(speech.size(), captured.size() - speech_at - max_lag);
+    // In two-stream mode the two rings start at different moments, so the echo may sit on either
+    // side of the reference: search both ways.
+    const auto [lag_after, corr_after] = find_echo(captured, reference, speech_at, n, max_lag);
+    const auto [lag_before, corr_before] =
+        find_echo(reference, captured, speech_at - max_lag, n, max_lag);
+    const bool after = corr_after >= corr_before;
+    // find_echo(reference, captured) finds d with captured[k] == reference[k + d]: the capture
+    // ring got the sound d samples earlier (by index) than the reference ring.
+    const double lag_ms =
+        1000.0 * (after ? static_cast<double>(lag_after) : -static_cast<double>(lag_before)) / rate;
+    const double corr = after ? corr_after : corr_before;
+    const std::ptrdiff_t lag = static_cast<std::ptrdiff_t>(std::lround(lag_ms * rate / 1000.0));
+    std::printf(
+        "[ device   ] echo found %.1f ms after the reference (correlation %.3f); "
+        "reported latency sum %.1f ms\n",
+        lag_ms, corr, (latency.input + latency.output).count() / 1000.0);
+    EXPECT_GT(corr, 0.9);
+
+    // Level: the captured tone burst is as loud as the played one (null sink at 100%).
+    const auto tone_at = static_cast<std::size_t>(
+        static_cast<std::ptrdiff_t>(ref_lag + test::ms_to_samples(200, rate)) + lag);
+    const double captured_tone_rms =
+        test::rms(std::span(captured).subspan(tone_at + tone.size() / 4, tone.size() / 2));
+    EXPECT_NEAR(test::amplitude_db(captured_tone_rms / test::rms(tone)), 0.0, 3.0);
+    // And before the burst, silence.
+    EXPECT_LT(test::rms(std::span(captured).first(test::ms_to_samples(100, rate))), 50.0);
+}
+
+}  // namespace
+}  // namespace parley::device
