@@ -107,6 +107,7 @@ void RtBridge::process_capture(std::span<const std::int16_t> in, std::int64_t no
     const std::size_t written = capture_ring_.write(in);
     if (written < in.size())
         count(overrun_samples_, in.size() - written);
+    capture_started_.store(true, std::memory_order_release);
     last_capture_ns_.store(now_ns, std::memory_order_release);
 }
 
@@ -114,7 +115,7 @@ void RtBridge::process_render(std::span<std::int16_t> out, std::int64_t now_ns) 
     callbacks_.fetch_add(1, std::memory_order_relaxed);
     render_into(out);
     count(render_samples_, out.size());
-    if (options_.reference_enabled) {
+    if (options_.reference_enabled && capture_started_.load(std::memory_order_acquire)) {
         const std::size_t written = reference_ring_.write(out);
         if (written < out.size())
             count(reference_overrun_samples_, out.size() - written);
@@ -128,6 +129,7 @@ std::int64_t RtBridge::last_callback_ns() const noexcept {
 }
 
 void RtBridge::mark_started(std::int64_t now_ns) noexcept {
+    capture_started_.store(false, std::memory_order_release);
     last_capture_ns_.store(now_ns, std::memory_order_release);
     last_render_ns_.store(now_ns, std::memory_order_release);
 }

@@ -71,6 +71,10 @@ public:
     // Input-only stream callback (two-stream mode).
     void process_capture(std::span<const std::int16_t> in, std::int64_t now_ns) noexcept;
     // Output-only stream callback (two-stream mode): render, then reference (independently).
+    // The reference is only recorded once the capture stream has called back at least once since
+    // mark_started(): output played before the microphone ran has no capture to align with, and
+    // skipping it keeps the echo after its reference in ring order (as in duplex mode, off by the
+    // stream latencies).
     void process_render(std::span<std::int16_t> out, std::int64_t now_ns) noexcept;
 
     // A callback whose device reported an input overflow or output underflow (rt).
@@ -111,6 +115,7 @@ private:
     std::atomic<std::uint64_t> flushes_{0};
     std::atomic<std::uint64_t> flushed_samples_{0};
     std::atomic<std::uint64_t> device_xruns_{0};
+    std::atomic<bool> capture_started_{false};  // two-stream mode: see process_render
     std::atomic<std::int64_t> last_capture_ns_{0};
     std::atomic<std::int64_t> last_render_ns_{0};
 };

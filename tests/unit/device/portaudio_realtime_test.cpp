@@ -132,6 +132,12 @@ TEST(PortAudioRealtimeTest, DefaultDuplexDeviceHearsWhatItPlaysInRealTime) {
     const double signal_s = static_cast<double>(signal.size()) / rate;
 
     ASSERT_TRUE(device.start(&why)) << why;
+    // Like the dsp thread: play once the microphone runs (before that nothing is aligned).
+    const auto start_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (device.capture_ring().available_to_read() == 0 &&
+           std::chrono::steady_clock::now() < start_deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_GT(device.capture_ring().available_to_read(), 0u) << "no audio from the microphone";
     const auto t0 = std::chrono::steady_clock::now();
     // The dsp thread's job, simplified: keep ~40 ms queued for the speaker, drain the
     // microphone and the reference in lockstep.
@@ -209,6 +215,9 @@ TEST(PortAudioRealtimeTest, DefaultDuplexDeviceHearsWhatItPlaysInRealTime) {
         "reported latency sum %.1f ms\n",
         lag_ms, corr, (latency.input + latency.output).count() / 1000.0);
     EXPECT_GT(corr, 0.9);
+    // The echo comes after its reference in ring order (duplex: by construction; two streams:
+    // the reference starts with the first capture), so an echo canceller can use it.
+    EXPECT_GT(lag_ms, -5.0);
 
     // Level: the captured tone burst is as loud as the played one (null sink at 100%).
     const auto tone_at = static_cast<std::size_t>(

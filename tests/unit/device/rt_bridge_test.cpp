@@ -149,13 +149,16 @@ TEST(RtBridgeTest, FlushOfAnEmptyRingDoesNothing) {
 TEST(RtBridgeTest, TwoStreamModeCountsEachDirection) {
     RtBridge bridge(RtBridgeOptions{.input_rate_hz = 16000, .output_rate_hz = 44100});
     const Samples mic = ramp(160);
-    bridge.process_capture(mic, 5);
     Samples out(441);
+    // Output before the microphone ran has no capture to align with: no reference for it.
+    bridge.process_render(out, 3);
+    EXPECT_EQ(bridge.reference_ring().available_to_read(), 0u);
+    bridge.process_capture(mic, 5);
     bridge.process_render(out, 9);
     const DeviceStats s = bridge.stats();
     EXPECT_EQ(s.capture_samples, 160u);
-    EXPECT_EQ(s.render_samples, 441u);
-    EXPECT_EQ(s.callbacks, 2u);
+    EXPECT_EQ(s.render_samples, 882u);
+    EXPECT_EQ(s.callbacks, 3u);
     EXPECT_EQ(bridge.reference_ring().available_to_read(), 441u);
     // The older of the two sides.
     EXPECT_EQ(bridge.last_callback_ns(), 5);
