@@ -490,6 +490,20 @@ std::vector<std::string> BuiltinBrain::compose(const BrainRequest& request,
         return {sentence_case(join(all, echo_from, words.size())) + "."};
     }
 
+    // "what did I say (before)" / "what did you say (before)": the conversation's memory, which
+    // after a barge-in holds only what the user heard.
+    if (has_word(all, "what") && has_word(all, "did") && has_word(all, "say")) {
+        const bool mine = has_word(all, "i");
+        const auto role = mine ? HistoryEntry::Role::kUser : HistoryEntry::Role::kModel;
+        // The current question is the last entry; look before it.
+        for (auto it = history.rbegin() + 1; it < history.rend(); ++it) {
+            if (it->role == role && !it->text.empty()) {
+                return {(mine ? "You said: " : "I said: ") + it->text};
+            }
+        }
+        return {mine ? "You have not said anything before." : "I have not said anything yet."};
+    }
+
     if (const ToolDeclaration* tool = match_tool(request.tools, all)) {
         ToolCall made;
         made.id = "function-call-" + std::to_string(next_call_id_.fetch_add(1));

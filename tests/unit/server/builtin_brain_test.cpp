@@ -110,6 +110,19 @@ TEST(BuiltinBrain, RepliesByRule) {
     }
 }
 
+TEST(BuiltinBrain, RemembersWhatWasSaid) {
+    BuiltinBrain brain({.local_time = fixed_time});
+    BrainRequest request;
+    request.history = {HistoryEntry::user("say purple elephants"),
+                       HistoryEntry::model("Purple elephants."),
+                       HistoryEntry::user("what did i say before")};
+    EXPECT_EQ(reply_text(brain, request), "You said: say purple elephants");
+    request.history.back() = HistoryEntry::user("what did you say");
+    EXPECT_EQ(reply_text(brain, request), "I said: Purple elephants.");
+    EXPECT_EQ(reply_text(brain, user_says("what did i say")), "You have not said anything before.");
+    EXPECT_EQ(reply_text(brain, user_says("what did you say")), "I have not said anything yet.");
+}
+
 TEST(BuiltinBrain, TimeOfDayWording) {
     auto at = [](int hour, int minute) {
         return [=] {
