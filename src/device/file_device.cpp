@@ -84,7 +84,8 @@ std::optional<std::error_code> FileDevice::output_error() const {
 
 void FileDevice::fill_input(std::span<std::int16_t> in) {
     const std::size_t n = std::min(in.size(), input_.size() - input_pos_);
-    std::memcpy(in.data(), input_.data() + input_pos_, n * sizeof(std::int16_t));
+    if (n > 0)
+        std::memcpy(in.data(), input_.data() + input_pos_, n * sizeof(std::int16_t));
     std::fill(in.begin() + static_cast<std::ptrdiff_t>(n), in.end(), std::int16_t{0});
     input_pos_ += n;
     if (input_pos_ == input_.size())
