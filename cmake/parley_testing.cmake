@@ -10,8 +10,8 @@ endfunction()
 
 # parley_add_test(<name> SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s]): a GoogleTest binary
 # registered with CTest test by test.
-# Labels in use: "realtime" (paces audio in real time; left out of sanitizer runs),
-#                "conformance" (needs Node >= 20), "slow".
+# LABELS (one): "unit" (default), "realtime" (paces audio in real time; left out of sanitizer
+# runs), "slow".
 function(parley_add_test name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
@@ -20,8 +20,18 @@ function(parley_add_test name)
   if(NOT ARG_TIMEOUT)
     set(ARG_TIMEOUT 120)
   endif()
+  # One label per binary: gtest_discover_tests splits a list value into separate properties.
+  if(ARG_LABELS)
+    list(LENGTH ARG_LABELS label_count)
+    if(label_count GREATER 1)
+      message(FATAL_ERROR "parley_add_test(${name}): give one label, not ${ARG_LABELS}")
+    endif()
+    set(label ${ARG_LABELS})
+  else()
+    set(label unit)
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS "unit;${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 include(GoogleTest)
