@@ -19,17 +19,24 @@ namespace parley::dsp {
 
 // Which engine cancels the echo. Measured on tests/support/room (flite far end through a
 // non-linear loudspeaker, 60 ms delay, RT60 300 ms, echo -10 dB; a different flite voice as the
-// near end; /work/briefs/aec_results.md and BENCHMARKS.md have the full table):
-//   mode              ERLE single talk   near-end loss in double talk
-//   kSpeex            DEFAULT_SPEEX_ERLE
-//   kSpeexSuppress    ...
-//   kWebrtcLow/...    ...
-// The default is chosen from these numbers (see kDefaultEchoMode).
+// near end; tests/unit/dsp/echo_canceller_test.cpp with PARLEY_AEC_REPORT=1 prints the full
+// table, BENCHMARKS.md has it):
+//   mode              ERLE (single talk)   loss of the user's voice (double talk)
+//   kSpeex            22.8 dB              0.0 dB
+//   kSpeexPreprocess  28.3 dB              0.8 dB
+//   kSpeexResidual    31.1 dB              3.5 dB   <- default
+//   kWebrtcLow        48.8 dB              8.9 dB
+//   kWebrtcModerate   52.6 dB             11.1 dB
+//   kWebrtcHigh       53.0 dB             14.4 dB
+// Why kSpeexResidual: it is the only mode with >= 30 dB ERLE that keeps the user's voice within
+// 6 dB while both talk; webrtc's suppressor removes more echo but cuts the user by 9-16 dB, which
+// hurts barge-in and recognition. What it leaves is handled by EchoGate. With the delay mis-set
+// by -60..+30 ms it still removes 28.7-33.5 dB. CPU: ~0.5 % of one core for any mode.
 enum class EchoMode {
     kOff,              // pass-through (headphones)
     kSpeex,            // speexdsp MDF linear adaptive filter only
     kSpeexPreprocess,  // MDF + speexdsp's spectral residual echo suppressor (speex_preprocess)
-    kSpeexResidual,    // MDF + our broadband residual echo suppressor (see residual_* below)
+    kSpeexResidual,    // MDF + our broadband residual echo suppressor (residual_* settings)
     kWebrtcLow,        // webrtc AEC, extended filter, delay-agnostic, kLowSuppression
     kWebrtcModerate,   // ... kModerateSuppression
     kWebrtcHigh,       // ... kHighSuppression
