@@ -55,7 +55,7 @@ public:
     // token provider for Vertex, then connects, sends setup and waits for setupComplete, all on
     // io. Configuration errors come back here (kNoApiKey, kInvalidUrl, ...; kAlreadyConnected);
     // everything later arrives as on_setup_complete or on_closed. Any thread. Sends made before
-    // setupComplete are queued.
+    // setupComplete are queued. After close(), wait for on_closed before connecting again.
     [[nodiscard]] Status connect(LiveSessionConfig config);
     [[nodiscard]] Status connect(LiveSessionConfig config, const Environment& environment);
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <future>
 #include <numeric>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -135,6 +136,70 @@ TEST(LiveSessionTest, SendsBeforeSetupCompleteWaitInOrderAndTheBoundDropsTheOlde
     EXPECT_EQ(received, ramp(2 * 16000, 3 * 16000)) << "the newest 2 s, in order";
     EXPECT_EQ(messages.back(), R"({"realtimeInput":{"activityEnd":{}}})");
     EXPECT_EQ(session.stats().audio_sent_ms, 2000u);
+}
+
+TEST(LiveSessionTest, EachSendIsTheMessageTheSdkSends) {
+    ScriptedPeer peer;
+    RecordingSink sink;
+    LiveSession session(sink);
+    ASSERT_TRUE(open_with(session, sink, peer, config_for(peer.url())));
+    session.activity_start();
+    session.send_audio(std::vector<std::int16_t>{1, -2});
+    session.activity_end();
+    session.audio_stream_end();
+    session.send_realtime_text("hi there");
+    session.send_video({0xFF, 0xD8, 0xFF});
+    session.send_text("Hello?");
+    session.send_tool_response({{"call-1", "get_time", {{"output", "12:00"}}, {}, {}}});
+    ASSERT_TRUE(peer.wait_for([](const auto& m) { return m.size() >= 9; }));
+    const auto messages = peer.messages();
+    const std::vector<std::string> expected = {
+        R"({"realtimeInput":{"activityStart":{}}})",
+        R"({"realtimeInput":{"audio":{"data":"AQD+/w==","mimeType":"audio/pcm;rate=16000"}}})",
+        R"({"realtimeInput":{"activityEnd":{}}})",
+        R"({"realtimeInput":{"audioStreamEnd":true}})",
+        R"({"realtimeInput":{"text":"hi there"}})",
+        R"({"realtimeInput":{"video":{"data":"/9j/","mimeType":"image/jpeg"}}})",
+        R"({"clientContent":{"turns":[{"parts":[{"text":"Hello?"}],"role":"user"}],"turnComplete":true}})",
+        R"({"toolResponse":{"functionResponses":[{"id":"call-1","name":"get_time","response":{"output":"12:00"}}]}})"};
+    EXPECT_EQ(std::vector<std::string>(messages.begin() + 1, messages.end()), expected);
+}
+
+TEST(LiveSessionTest, SendsFromManyThreadsAllArriveWhole) {
+    ScriptedPeer peer;
+    RecordingSink sink;
+    LiveSession session(sink);
+    auto config = config_for(peer.url());
+    config.max_pending_audio = 60'000ms;  // nothing may be dropped here
+    ASSERT_TRUE(open_with(session, sink, peer, config));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&session] {
+            const std::vector<std::int16_t> frame(320, 7);
+            for (int i = 0; i < 50; ++i) session.send_audio(frame);  // 1 s in 20 ms frames
+            session.send_realtime_text("done");
+        });
+    }
+    for (auto& t : threads) t.join();
+    std::size_t samples = 0;
+    ASSERT_TRUE(peer.wait_for([&samples](const auto& m) {
+        samples = 0;
+        int done = 0;
+        for (std::size_t i = 1; i < m.size(); ++i) {
+            auto decoded = protocol::decode_client_message(m[i]);
+            if (!decoded)
+                return false;
+            const auto& input = std::get<protocol::RealtimeInput>(*decoded).input;
+            if (const auto* audio = std::get_if<protocol::AudioInput>(&input)) {
+                samples += audio->audio.data.size() / 2;
+            } else {
+                ++done;
+            }
+        }
+        return done == 4 && samples == 4u * 16000u;
+    })) << samples;
+    EXPECT_EQ(session.stats().audio_sent_ms, 4000u);
+    EXPECT_EQ(session.stats().audio_dropped_ms, 0u);
 }
 
 TEST(LiveSessionTest, TurnIdsStartAtTheFirstOutputAfterTurnCompleteOrInterrupted) {
