@@ -72,7 +72,8 @@ struct ConnectionConfig {
     // Vertex AI; empty: GOOGLE_CLOUD_PROJECT / GOOGLE_CLOUD_LOCATION (location default "global").
     std::string project{};
     std::string location{};
-    // Vertex OAuth access token; used when no token_provider is set.
+    // Vertex OAuth access token. When empty and token_provider is set, the provider is asked
+    // at each connect() / reconnect().
     std::string access_token{};
     std::shared_ptr<TokenProvider> token_provider{};
 
