@@ -93,6 +93,8 @@ export async function connect(port, config = {}, { apiKey = 'conformance-key', a
   const events = [];
   const waiters = [];
   let closed = null;
+  let closedBeforeOpen;
+  const closedEarly = new Promise((resolve) => { closedBeforeOpen = resolve; });
   const notify = () => {
     for (const w of [...waiters]) {
       if (w.check()) {
@@ -101,15 +103,21 @@ export async function connect(port, config = {}, { apiKey = 'conformance-key', a
       }
     }
   };
-  const session = await ai.live.connect({
+  // The SDK's connect() never settles when the server closes before setupComplete
+  // (LIVE_PROTOCOL.md §10): race it against the close, and hand back a null session then.
+  const session = await Promise.race([closedEarly.then(() => null), ai.live.connect({
     model: MODEL,
     config: { responseModalities: [Modality.AUDIO], ...config },
     callbacks: {
       onmessage: (m) => { events.push({ at: Date.now(), m }); notify(); },
       onerror: (e) => { events.push({ at: Date.now(), error: e }); notify(); },
-      onclose: (e) => { closed = { code: e.code, reason: e.reason, at: Date.now() }; notify(); },
+      onclose: (e) => {
+        closed = { code: e.code, reason: e.reason, at: Date.now() };
+        notify();
+        closedBeforeOpen();
+      },
     },
-  });
+  })]);
   const waitFor = (check, what, timeoutMs = 30000) => new Promise((resolve, reject) => {
     if (check()) return resolve();
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs);
