@@ -42,6 +42,7 @@ struct Options {
     std::size_t questions = 20;
     int silence_ms = 800;
     int chunk_ms = 20;
+    double noise_rms = 10;
     double period_s = 8;
     double gap_s = 1;
     std::string preamble;
@@ -100,7 +101,7 @@ public:
     Run(Options options, std::vector<Prompt> prompts)
         : options_(std::move(options)),
           prompts_(std::move(prompts)),
-          silence_(silence_chunk(options_.chunk_ms)),
+          silence_(background_chunks(options_.chunk_ms, options_.noise_rms)),
           chunk_(options_.chunk_ms),
           silence_duration_(options_.silence_ms) {}
 
@@ -271,7 +272,7 @@ private:
         } else if (options_.mode == "bargein") {
             bargein_event(s, state, event, at);
         } else if (options_.mode == "concurrency") {
-            concurrency_event(state, event, at);
+            concurrency_event(s, state, event, at);
         }
     }
 
@@ -526,10 +527,26 @@ private:
         state.prompt = nullptr;
     }
 
-    void concurrency_event(State& state, ServerEvent event, Clock::time_point at) {
+    void concurrency_event(LoadSession& s, State& state, ServerEvent event, Clock::time_point at) {
         if (event == ServerEvent::kAudio && state.awaiting_audio) {
             state.awaiting_audio = false;
-            latencies_.push_back(ms_between(state.speech_end, at) - options_.silence_ms);
+            const double ms = ms_between(state.speech_end, at) - options_.silence_ms;
+            latencies_.push_back(ms);
+            if (options_.verbose) {
+                // Wall-clock time of the turn end, to line up with the server's log.
+                const auto turn_end = std::chrono::system_clock::now() -
+                                      duration_cast<std::chrono::system_clock::duration>(
+                                          Clock::now() - state.speech_end - silence_duration_);
+                const auto since_midnight =
+                    duration_cast<milliseconds>(turn_end.time_since_epoch()).count() % 86'400'000;
+                std::printf(
+                    "session %zu (server's %zu): turn end %02lld:%02lld:%02lld.%03lld UTC, "
+                    "first audio %.0f ms later\n",
+                    s.index(), s.index() + 1, static_cast<long long>(since_midnight / 3'600'000),
+                    static_cast<long long>(since_midnight / 60'000 % 60),
+                    static_cast<long long>(since_midnight / 1000 % 60),
+                    static_cast<long long>(since_midnight % 1000), ms);
+            }
         }
     }
 
@@ -542,7 +559,7 @@ private:
 
     Options options_;
     std::vector<Prompt> prompts_;
-    std::string silence_;
+    std::vector<std::string> silence_;
     milliseconds chunk_;
     milliseconds silence_duration_;
     std::string setup_;
@@ -650,9 +667,10 @@ void Run::report(bool completed) const {
 // The server's turn detector alone (dsp::Vad + dsp::SpeechDetector, as UserInput uses them) on
 // the same prompts with 1 s of silence before and 2 s after: how much of the measured latency
 // is the detector's own decision time, and how much is queueing and transport.
-int run_detector(const std::vector<Prompt>& prompts, int silence_ms) {
+int run_detector(const std::vector<Prompt>& prompts, int silence_ms, double noise_rms) {
     std::vector<double> start_ms, end_ms;
-    std::size_t missed = 0;
+    std::size_t missed = 0, frames = 0;
+    double vad_seconds = 0, detector_seconds = 0;
     for (const auto& prompt : prompts) {
         auto vad = dsp::Vad::create();
         dsp::SpeechDetectorConfig config;
@@ -663,14 +681,22 @@ int run_detector(const std::vector<Prompt>& prompts, int silence_ms) {
             return 1;
         }
         constexpr std::size_t kBefore = 16000, kAfter = 16000 + 16 * 10000;
-        const auto audio = test::pad(prompt.audio, kBefore, kAfter);
+        auto audio = test::pad(prompt.audio, kBefore, kAfter);
+        if (noise_rms > 0)
+            audio = test::add(audio, test::white_noise(audio.size(), noise_rms, 7));
         const auto last_chunk_end = kBefore + prompt.audio.size();
         const auto first_chunk_end = kBefore + prompt.audio.size() / prompt.chunks.size();
         std::optional<double> start, end;
         constexpr std::size_t kFrame = 160;
         for (std::size_t at = 0; at + kFrame <= audio.size() && !end; at += kFrame) {
             const std::span<const std::int16_t> frame(audio.data() + at, kFrame);
-            const auto event = detector->process(frame, vad->process(frame));
+            const auto t0 = Clock::now();
+            const bool speech = vad->process(frame);
+            const auto t1 = Clock::now();
+            const auto event = detector->process(frame, speech);
+            vad_seconds += std::chrono::duration<double>(t1 - t0).count();
+            detector_seconds += std::chrono::duration<double>(Clock::now() - t1).count();
+            ++frames;
             if (event.type == dsp::SpeechEventType::kStart && !start) {
                 // From the moment the first chunk holding speech was sent (its end).
                 start = (static_cast<double>(event.decided_at_sample) -
@@ -698,11 +724,18 @@ int run_detector(const std::vector<Prompt>& prompts, int silence_ms) {
     std::printf(
         "  END decided after the last speech chunk + silence, ms: p50 %.0f  p95 %.0f  max %.0f\n",
         percentile(end_ms, 50), percentile(end_ms, 95), percentile(end_ms, 100));
+    const double vad_us = 1e6 * vad_seconds / static_cast<double>(std::max<std::size_t>(frames, 1));
+    const double detector_us =
+        1e6 * detector_seconds / static_cast<double>(std::max<std::size_t>(frames, 1));
     std::printf(
-        "RESULT mode=detector start_p50_ms=%.0f start_p95_ms=%.0f end_p50_ms=%.0f "
-        "end_p95_ms=%.0f\n",
-        percentile(start_ms, 50), percentile(start_ms, 95), percentile(end_ms, 50),
-        percentile(end_ms, 95));
+        "  cost per 10 ms frame: Vad %.1f us + SpeechDetector %.1f us = %.2f%% of a core "
+        "per session\n",
+        vad_us, detector_us, (vad_us + detector_us) / 100.0);
+    std::printf(
+        "RESULT mode=detector vad_us=%.1f detector_us=%.1f start_p50_ms=%.0f start_p95_ms=%.0f "
+        "end_p50_ms=%.0f end_p95_ms=%.0f\n",
+        vad_us, detector_us, percentile(start_ms, 50), percentile(start_ms, 95),
+        percentile(end_ms, 50), percentile(end_ms, 95));
     return 0;
 }
 
@@ -731,7 +764,7 @@ int run_main(const Options& options) {
                     prompts.front().text.c_str());
     }
     if (options.mode == "detector")
-        return run_detector(prompts, options.silence_ms);
+        return run_detector(prompts, options.silence_ms, options.noise_rms);
     Run run(options, std::move(prompts));
     double expected_s = options.duration_s;
     if (options.mode == "latency")
@@ -772,6 +805,9 @@ int main(int argc, char** argv) {
     app.add_option("--chunk-ms", options.chunk_ms, "Audio message length, sent paced in real time")
         ->capture_default_str()
         ->check(CLI::Range(10, 200));
+    app.add_option("--noise-rms", options.noise_rms,
+                   "Background noise between prompts, RMS in sample units (0: digital silence)")
+        ->capture_default_str();
     app.add_option("--period", options.period_s,
                    "concurrency: seconds between a session's questions")
         ->capture_default_str();

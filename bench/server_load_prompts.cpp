@@ -45,9 +45,17 @@ Prompt make_prompt(const std::string& text, int chunk_ms) {
     return prompt;
 }
 
-std::string silence_chunk(int chunk_ms) {
-    const std::vector<std::int16_t> zeros(chunk_samples(chunk_ms), 0);
-    return protocol::encode_audio_input(zeros, kRateHz);
+std::vector<std::string> background_chunks(int chunk_ms, double noise_rms) {
+    const auto per_chunk = chunk_samples(chunk_ms);
+    const auto count = static_cast<std::size_t>(1000 / chunk_ms);
+    const auto sound = noise_rms > 0 ? test::white_noise(per_chunk * count, noise_rms, 7)
+                                     : test::silence(per_chunk * count);
+    std::vector<std::string> chunks;
+    for (std::size_t i = 0; i < count; ++i) {
+        chunks.push_back(protocol::encode_audio_input(
+            std::span(sound).subspan(i * per_chunk, per_chunk), kRateHz));
+    }
+    return chunks;
 }
 
 std::vector<std::string> arithmetic_questions(std::size_t count, const std::string& preamble) {

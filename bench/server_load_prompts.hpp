@@ -25,8 +25,11 @@ struct Prompt {
 // Speaks `text` (flite, 16 kHz), trims it to its active range and cuts it into `chunk_ms` messages.
 [[nodiscard]] Prompt make_prompt(const std::string& text, int chunk_ms);
 
-// One chunk of digital silence, encoded like the prompt chunks.
-[[nodiscard]] std::string silence_chunk(int chunk_ms);
+// One second of background sound between prompts as encoded chunks: white noise with RMS
+// `noise_rms` (sample units; about -70 dBFS at 10, like a quiet room through a microphone), or
+// digital silence at 0. A real microphone never sends zeros, and the server's Vad costs more
+// on noise than on zeros.
+[[nodiscard]] std::vector<std::string> background_chunks(int chunk_ms, double noise_rms);
 
 // "what is seven times eight"-style questions with number words, `count` of them, all different.
 // `preamble` goes in front ("could you tell me " makes them about two seconds long).

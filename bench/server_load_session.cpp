@@ -12,8 +12,9 @@ constexpr const char* kLivePath =
 
 }  // namespace
 
-LoadSession::LoadSession(transport::EventLoop& loop, std::size_t index, const std::string& silence,
-                         std::chrono::milliseconds chunk, Handlers handlers)
+LoadSession::LoadSession(transport::EventLoop& loop, std::size_t index,
+                         const std::vector<std::string>& silence, std::chrono::milliseconds chunk,
+                         Handlers handlers)
     : loop_(loop),
       index_(index),
       silence_(silence),
@@ -76,7 +77,7 @@ std::chrono::microseconds LoadSession::pump(Clock::time_point now) {
         }
         ++next_chunk_;
         if (prompt_ == nullptr) {
-            connection_->send_text(silence_);
+            connection_->send_text(silence_[(index_ + next_chunk_) % silence_.size()]);
             continue;
         }
         const Prompt& prompt = *prompt_;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "server_load_prompts.hpp"
 #include "transport/event_loop.hpp"
@@ -42,9 +43,11 @@ public:
         std::function<void(LoadSession&, SpeechMark, Clock::time_point)> on_speech;
     };
 
-    // `silence` and every Prompt passed to say() must outlive the session.
-    LoadSession(transport::EventLoop& loop, std::size_t index, const std::string& silence,
-                std::chrono::milliseconds chunk, Handlers handlers);
+    // `silence` (chunks of background sound, cycled) and every Prompt passed to say() must
+    // outlive the session.
+    LoadSession(transport::EventLoop& loop, std::size_t index,
+                const std::vector<std::string>& silence, std::chrono::milliseconds chunk,
+                Handlers handlers);
     ~LoadSession();
     LoadSession(const LoadSession&) = delete;
     LoadSession& operator=(const LoadSession&) = delete;
@@ -75,7 +78,7 @@ private:
 
     transport::EventLoop& loop_;
     std::size_t index_;
-    const std::string& silence_;
+    const std::vector<std::string>& silence_;
     std::chrono::milliseconds chunk_;
     Handlers handlers_;
     std::unique_ptr<transport::WsConnection> connection_;

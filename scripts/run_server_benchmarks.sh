@@ -8,7 +8,9 @@
 #
 # Environment: STEP_SECONDS (40), SPEECH_STEPS ("4 8 12 16 20 24"), NOSPEECH_STEPS
 # ("100 200 400 600 800 1000"), QUESTIONS (20), BARGEINS (10), IDLE_SESSIONS (100),
-# ONLY ("latency bargein concurrency nospeech memory": a subset to run), OUT (BUILD_DIR/server_bench).
+# ONLY ("detector latency bargein concurrency nospeech memory": a subset to run),
+# OUT (BUILD_DIR/server_bench), NICE (-10 when root: server and load generator run at this
+# priority, so other work on a shared machine disturbs them less; 0 to turn off).
 set -euo pipefail
 
 build=${1:-build}
@@ -21,7 +23,8 @@ nospeech_steps=${NOSPEECH_STEPS:-"100 200 400 600 800 1000"}
 questions=${QUESTIONS:-20}
 bargeins=${BARGEINS:-10}
 idle_sessions=${IDLE_SESSIONS:-100}
-only=${ONLY:-"latency bargein concurrency nospeech memory"}
+only=${ONLY:-"detector latency bargein concurrency nospeech memory"}
+if [[ $(id -u) == 0 ]]; then nice_level=${NICE:--10}; else nice_level=${NICE:-0}; fi
 
 for binary in "$parley" "$load"; do
     if [[ ! -x $binary ]]; then
@@ -52,12 +55,14 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# start_server NAME ARGS...: `parley serve --port 0` with ARGS; sets server_pid and server_url.
+# start_server NAME LEVEL ARGS...: `parley serve --port 0 --log-level LEVEL` with ARGS; sets
+# server_pid and server_url. The server's log (per-turn timings at info) is kept in $out.
 start_server() {
-    local name=$1
-    shift
+    local name=$1 level=$2
+    shift 2
     local log="$out/server-$name.log"
-    "$parley" serve --host 127.0.0.1 --port 0 --log-level warn --max-connection-seconds 0 "$@" >"$log" 2>&1 &
+    rm -f "$log"
+    nice -n "$nice_level" "$parley" serve --host 127.0.0.1 --port 0 --log-level "$level" --max-connection-seconds 0 "$@" >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do
         server_url=$(sed -n 's/^parley serve: listening on \(ws:[^ ]*\).*/\1/p' "$log" | head -n 1)
@@ -73,7 +78,7 @@ start_server() {
         echo "run_server_benchmarks: the server did not start listening in 60 s" >&2
         exit 1
     fi
-    echo "server: parley serve --port 0 --log-level warn --max-connection-seconds 0 $* (pid $server_pid, $server_url)"
+    echo "server: parley serve --host 127.0.0.1 --port 0 --log-level $level --max-connection-seconds 0 $* (pid $server_pid, $server_url)"
 }
 
 # run_load NAME ARGS...: server_load against the running server; keeps its output and RESULT line.
@@ -83,7 +88,7 @@ run_load() {
     local log="$out/$name.txt"
     echo "+ server_load --url $server_url $* --server-pid $server_pid"
     local status=0
-    "$load" --url "$server_url" --server-pid "$server_pid" "$@" | tee "$log" || status=$?
+    nice -n "$nice_level" "$load" --url "$server_url" --server-pid "$server_pid" "$@" | tee "$log" || status=$?
     local result
     result=$(grep '^RESULT ' "$log" | tail -n 1 || true)
     echo "$name: ${result:-no result (exit $status)}" >>"$summary"
@@ -94,18 +99,27 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$last_result"; }
 
 wants() { [[ " $only " == *" $1 "* ]]; }
 
-echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), open files $(ulimit -n)"
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), open files $(ulimit -n), nice $nice_level"
+
+if wants detector; then
+    echo "== the turn detector alone, offline (no server): its share of (a) and (b) =="
+    for preamble in "" "wait "; do
+        echo "+ server_load --mode detector --preamble '$preamble'"
+        nice -n "$nice_level" "$load" --mode detector --preamble "$preamble" | tee -a "$out/detector.txt"
+    done
+    echo "detector: $(grep '^RESULT ' "$out/detector.txt" | tail -n 1)" >>"$summary"
+fi
 
 if wants latency; then
     echo "== (a) end of speech -> first reply audio, one session, $questions questions =="
-    start_server latency
+    start_server latency info
     run_load latency --mode latency --sessions 1 --questions "$questions" --silence-ms 800 --verbose
     stop_server
 fi
 
 if wants bargein; then
     echo "== (b) speech onset -> interrupted, $bargeins barge-ins into a story =="
-    start_server bargein
+    start_server bargein info
     run_load bargein --mode bargein --sessions 1 --questions "$bargeins" --verbose
     stop_server
 fi
@@ -113,7 +127,7 @@ fi
 if wants concurrency; then
     echo "== (c) concurrent sessions, full pipeline: a ~2 s question every 8 s each, $step_seconds s a step =="
     for n in $speech_steps; do
-        start_server "speech-$n"
+        start_server "speech-$n" info
         run_load "concurrency-speech-$n" --mode concurrency --sessions "$n" --duration "$step_seconds" \
             --period 8 --preamble "could you tell me "
         stop_server
@@ -125,7 +139,7 @@ fi
 if wants nospeech; then
     echo "== (d) concurrent sessions, --no-speech (turn detection only, beeps) =="
     for n in $nospeech_steps; do
-        start_server "nospeech-$n" --no-speech
+        start_server "nospeech-$n" warn --no-speech
         run_load "concurrency-nospeech-$n" --mode concurrency --sessions "$n" --duration "$step_seconds" \
             --period 8 --preamble "could you tell me " --connect-parallel 32
         stop_server
@@ -135,10 +149,10 @@ fi
 
 if wants memory; then
     echo "== (e) server memory per idle, set-up session =="
-    start_server memory-speech
+    start_server memory-speech warn
     run_load memory-speech --mode idle --sessions "$idle_sessions" --duration 3
     stop_server
-    start_server memory-nospeech --no-speech
+    start_server memory-nospeech warn --no-speech
     run_load memory-nospeech --mode idle --sessions "$idle_sessions" --duration 3
     stop_server
 fi
