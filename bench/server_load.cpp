@@ -591,7 +591,7 @@ private:
 void Run::report(bool completed) const {
     const auto& o = options_;
     std::printf("\n== server_load --mode %s --sessions %zu ==\n", o.mode.c_str(), o.sessions);
-    std::printf("load average at start: %s\n", load_average().c_str());
+    std::printf("load average (1, 5, 15 min) at the end: %s\n", load_average().c_str());
     if (!completed)
         std::printf("WARNING: the run did not finish within its time limit\n");
     std::printf(
