@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: Apache-2.0
+// ConversationDsp: the Conversation's 10 ms dsp loop (see conversation_dsp.hpp).
+#include "session/conversation_dsp.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include "base/log.hpp"
+#include "dsp/frame.hpp"
+
+namespace parley::session {
+namespace {
+
+constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
+
+void drop_front(std::vector<std::int16_t>& v, std::size_t n) {
+    v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+}  // namespace
+
+ConversationDsp::ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
+                                 SendAudio send, ConversationDspConfig config)
+    : device_(device),
+      player_(player),
+      observer_(observer),
+      send_(std::move(send)),
+      config_(std::move(config)) {}
+
+Result<std::unique_ptr<ConversationDsp>> ConversationDsp::create(
+    device::Device& device, dsp::Player& player, DspObserver& observer, SendAudio send,
+    const ConversationDspConfig& config) {
+    std::unique_ptr<ConversationDsp> self(
+        new ConversationDsp(device, player, observer, std::move(send), config));
+    auto capture = dsp::Resampler::create(device.input_rate_hz(), dsp::kInputRateHz);
+    if (!capture)
+        return tl::unexpected(capture.error());
+    auto reference = dsp::Resampler::create(device.output_rate_hz(), dsp::kInputRateHz);
+    if (!reference)
+        return tl::unexpected(reference.error());
+    auto play = dsp::Resampler::create(dsp::kOutputRateHz, device.output_rate_hz());
+    if (!play)
+        return tl::unexpected(play.error());
+    self->capture_rs_.emplace(std::move(*capture));
+    self->reference_rs_.emplace(std::move(*reference));
+    self->play_rs_.emplace(std::move(*play));
+
+    int delay_ms = config.echo_delay_ms;
+    if (delay_ms < 0) {
+        const auto latency = device.latency();
+        delay_ms = static_cast<int>((latency.input + latency.output).count() / 1000);
+    }
+    dsp::EchoCancellerConfig aec_config;
+    aec_config.mode = config.echo_mode;
+    aec_config.stream_delay_ms = std::clamp(delay_ms, 0, aec_config.max_delay_ms);
+    auto aec = dsp::EchoCanceller::create(aec_config);
+    if (!aec)
+        return tl::unexpected(aec.error());
+    self->aec_.emplace(std::move(*aec));
+    auto vad = dsp::Vad::create();
+    if (!vad)
+        return tl::unexpected(vad.error());
+    self->vad_.emplace(std::move(*vad));
+    auto detector = dsp::SpeechDetector::create();
+    if (!detector)
+        return tl::unexpected(detector.error());
+    self->detector_.emplace(std::move(*detector));
+    if (!config.record_path.empty()) {
+        auto writer = dsp::WavWriter::create(config.record_path, dsp::kInputRateHz, 2);
+        if (!writer)
+            return tl::unexpected(writer.error());
+        self->recorder_.emplace(std::move(*writer));
+    }
+    self->cancelled_.resize(kFrame);
+    self->send_frame_.resize(kFrame);
+    self->stereo_.resize(2 * kFrame);
+    self->in_block_.resize(dsp::samples_per_frame(device.input_rate_hz()));
+    self->ref_block_.resize(dsp::samples_per_frame(device.output_rate_hz()));
+    self->play24_.resize(dsp::kOutputFrameSamples);
+    return self;
+}
+
+ConversationDsp::~ConversationDsp() {
+    stop();
+}
+
+void ConversationDsp::start() {
+    stop_.store(false);
+    thread_ = std::thread([this] { run(); });
+}
+
+void ConversationDsp::stop() {
+    stop_.store(true);
+    if (thread_.joinable())
+        thread_.join();
+    if (recorder_)
+        (void)recorder_->close();
+}
+
+double ConversationDsp::render_depth_ms() const {
+    auto& ring = const_cast<device::Device&>(device_).render_ring();
+    const auto depth = ring.write_counter() - ring.read_counter();
+    return dsp::samples_to_ms(static_cast<double>(depth), device_.output_rate_hz());
+}
+
+void ConversationDsp::run() {
+    auto& capture = device_.capture_ring();
+    auto& reference = device_.reference_ring();
+    while (!stop_.load()) {
+        if (flush_requested_.exchange(false)) {
+            device_.flush_render();
+            play_out_.clear();
+        }
+        fill_render();
+        (void)capture.flush_if_requested();
+        if (capture.available_to_read() < in_block_.size()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+        }
+        (void)capture.read(in_block_);
+        const std::size_t got = reference.read(ref_block_);
+        std::fill(ref_block_.begin() + static_cast<std::ptrdiff_t>(got), ref_block_.end(), 0);
+        capture_rs_->process(in_block_, mic16_);
+        reference_rs_->process(ref_block_, ref16_);
+        while (mic16_.size() >= kFrame && ref16_.size() >= kFrame) {
+            process_frame(std::span(mic16_).first(kFrame), std::span(ref16_).first(kFrame));
+            drop_front(mic16_, kFrame);
+            drop_front(ref16_, kFrame);
+        }
+    }
+}
+
+void ConversationDsp::fill_render() {
+    auto& ring = device_.render_ring();
+    const auto rate = device_.output_rate_hz();
+    const auto target = dsp::ms_to_samples(config_.render_depth_ms, rate);
+    while (ring.write_counter() - ring.read_counter() < target) {
+        if (play_out_.empty()) {
+            const auto turn = player_.current_turn();
+            const std::size_t real = player_.pull(play24_);
+            const double heard_ms = now_ms() + render_depth_ms();
+            if (real > 0 && turn && audible_turn_ != turn) {
+                audible_turn_ = turn;
+                observer_.on_turn_audible(*turn, heard_ms);
+            }
+            if (real > 0) {
+                sounding_ = true;
+            } else if (sounding_) {
+                sounding_ = false;
+                observer_.on_output_silent(heard_ms);
+            }
+            play_rs_->process(play24_, play_out_);
+            if (play_out_.empty())
+                continue;  // resampler warm-up
+        }
+        const std::size_t n = std::min(play_out_.size(), ring.available_to_write());
+        if (n == 0)
+            break;
+        (void)ring.write(std::span(play_out_).first(n));
+        drop_front(play_out_, n);
+    }
+}
+
+void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
+                                    std::span<const std::int16_t> ref) {
+    aec_->analyze_render(ref);
+    aec_->process_capture(mic, cancelled_);
+    const auto& gate = gate_.process(ref, mic, cancelled_);
+    const bool voiced = vad_->process(cancelled_);
+    const auto event = detector_->process(cancelled_, voiced && gate.barge_in_allowed);
+    std::copy(cancelled_.begin(), cancelled_.end(), send_frame_.begin());
+    gate_.duck(send_frame_);
+    send_(send_frame_);
+    if (recorder_) {
+        for (std::size_t i = 0; i < kFrame; ++i) {
+            stereo_[2 * i] = mic[i];
+            stereo_[2 * i + 1] = ref[i];
+        }
+        if (auto written = recorder_->write(stereo_); !written) {
+            log::warn("recording stopped: {}", written.error().message());
+            recorder_.reset();
+        }
+    }
+    const auto now = static_cast<double>(frames_.fetch_add(1) + 1) * 10.0;
+    const auto to_ms = [](std::uint64_t sample) {
+        return dsp::samples_to_ms(static_cast<double>(sample), dsp::kInputRateHz);
+    };
+    if (event.type == dsp::SpeechEventType::kStart) {
+        observer_.on_speech_start(to_ms(event.onset_sample), now);
+    } else if (event.type == dsp::SpeechEventType::kEnd) {
+        observer_.on_speech_end(to_ms(event.end_sample), now);
+    }
+    observer_.on_tick(now);
+}
+
+}  // namespace parley::session

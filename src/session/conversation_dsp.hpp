@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// ConversationDsp: the Conversation's dsp thread. Every 10 ms of capture it resamples the device's
+// microphone and echo reference to 16 kHz, cancels the echo, runs the echo gate, the local VAD and
+// SpeechDetector, sends the ducked frame to the session, and keeps the shallow render ring topped
+// up from the Player (24 kHz -> device rate). It reports what it sees to a DspObserver on the dsp
+// thread. Owned by Conversation; start()/stop() from the control thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/result.hpp"
+#include "device/device.hpp"
+#include "dsp/echo_canceller.hpp"
+#include "dsp/echo_gate.hpp"
+#include "dsp/player.hpp"
+#include "dsp/resampler.hpp"
+#include "dsp/speech_detector.hpp"
+#include "dsp/vad.hpp"
+#include "dsp/wav_file.hpp"
+
+namespace parley::session {
+
+// Called on the dsp thread; times are ms on the capture timeline (10 ms per processed frame).
+class DspObserver {
+public:
+    virtual ~DspObserver() = default;
+    virtual void on_speech_start(double onset_ms, double now_ms) = 0;
+    virtual void on_speech_end(double end_ms, double now_ms) = 0;
+    // The first samples of `turn` left the Player; heard at `heard_ms` (render depth added).
+    virtual void on_turn_audible(dsp::TurnId turn, double heard_ms) = 0;
+    // Output went from sound to silence (pause, flush or end of the queue), heard at `heard_ms`.
+    virtual void on_output_silent(double heard_ms) = 0;
+    virtual void on_tick(double now_ms) = 0;
+};
+
+struct ConversationDspConfig {
+    dsp::EchoMode echo_mode = dsp::kDefaultEchoMode;
+    int echo_delay_ms = -1;     // -1: the device's input + output latency
+    int render_depth_ms = 30;   // audio kept queued in the render ring
+    std::string record_path{};  // stereo 16 kHz WAV: microphone left, played audio right
+};
+
+class ConversationDsp {
+public:
+    using SendAudio = std::function<void(std::span<const std::int16_t> pcm_16k)>;
+
+    // Builds the dsp stages for an opened device. Errors: dsp creation errors, file errors.
+    [[nodiscard]] static Result<std::unique_ptr<ConversationDsp>> create(
+        device::Device& device, dsp::Player& player, DspObserver& observer, SendAudio send,
+        const ConversationDspConfig& config);
+    ~ConversationDsp();
+    ConversationDsp(const ConversationDsp&) = delete;
+    ConversationDsp& operator=(const ConversationDsp&) = delete;
+
+    void start();
+    void stop();  // joins the thread; idempotent
+    // Asks the dsp thread to drop the render ring (server-confirmed barge-in). Any thread.
+    void request_render_flush() { flush_requested_.store(true); }
+    [[nodiscard]] double now_ms() const { return static_cast<double>(frames_.load()) * 10.0; }
+    [[nodiscard]] double render_depth_ms() const;
+
+private:
+    ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
+                    SendAudio send, ConversationDspConfig config);
+    void run();
+    void fill_render();
+    void process_frame(std::span<const std::int16_t> mic, std::span<const std::int16_t> ref);
+
+    device::Device& device_;
+    dsp::Player& player_;
+    DspObserver& observer_;
+    SendAudio send_;
+    ConversationDspConfig config_;
+    std::optional<dsp::Resampler> capture_rs_;
+    std::optional<dsp::Resampler> reference_rs_;
+    std::optional<dsp::Resampler> play_rs_;
+    std::optional<dsp::EchoCanceller> aec_;
+    dsp::EchoGate gate_;
+    std::optional<dsp::Vad> vad_;
+    std::optional<dsp::SpeechDetector> detector_;
+    std::optional<dsp::WavWriter> recorder_;
+    std::vector<std::int16_t> mic16_, ref16_, in_block_, ref_block_, play24_, play_out_;
+    std::vector<std::int16_t> cancelled_, send_frame_, stereo_;
+    std::optional<dsp::TurnId> audible_turn_;
+    bool sounding_ = false;
+    std::atomic<bool> flush_requested_{false};
+    std::atomic<bool> stop_{false};
+    std::atomic<std::uint64_t> frames_{0};
+    std::thread thread_;
+};
+
+}  // namespace parley::session
