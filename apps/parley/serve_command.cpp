@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `parley serve`: runs the local Live API server until Ctrl-C.
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <memory>
 #include <thread>
@@ -20,6 +21,7 @@ struct ServeOptions {
     int max_connection_seconds = 600;
     int go_away_notice_seconds = 50;
     std::string log_level = "info";
+    std::string brain = "builtin";
 };
 
 void run_serve(const ServeOptions& options) {
@@ -31,6 +33,16 @@ void run_serve(const ServeOptions& options) {
     auto server_options = options.server;
     server_options.max_connection = std::chrono::seconds(options.max_connection_seconds);
     server_options.go_away_notice = std::chrono::seconds(options.go_away_notice_seconds);
+    if (options.brain == "openai") {
+        if (server_options.brain_url.empty()) {
+            std::fprintf(stderr, "parley serve: --brain openai needs --brain-url, e.g. "
+                                 "http://127.0.0.1:8080/v1\n");
+            set_exit_code(2);
+            return;
+        }
+        server_options.brain = BrainKind::kOpenAi;
+        if (const char* key = std::getenv("OPENAI_API_KEY")) server_options.brain_api_key = key;
+    }
     if (server_options.host != "127.0.0.1" && server_options.host != "localhost" &&
         server_options.host != "::1") {
         std::fprintf(stderr, "parley serve: listening on %s: other machines can reach it\n",
@@ -82,6 +94,16 @@ void add_serve_command(CLI::App& app) {
         ->check(CLI::Range(1, 64));
     serve->add_flag("!--no-speech", options->server.speech,
                     "Turn detection only: no recognition or synthesis");
+    serve->add_option("--brain", options->brain,
+                      "Who writes the replies: builtin (rules, offline) or openai (an "
+                      "OpenAI-compatible chat endpoint)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"builtin", "openai"}));
+    serve->add_option("--brain-url", options->server.brain_url,
+                      "OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1 (llama.cpp), "
+                      "http://127.0.0.1:11434/v1 (Ollama); key from OPENAI_API_KEY");
+    serve->add_option("--brain-model", options->server.brain_model, "Model name sent to it")
+        ->capture_default_str();
     serve->add_option("--log-level", options->log_level, "debug, info, warn, error or off")
         ->capture_default_str();
     serve->callback([options] { run_serve(*options); });

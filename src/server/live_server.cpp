@@ -8,6 +8,7 @@
 
 #include "base/log.hpp"
 #include "server/builtin_brain.hpp"
+#include "server/openai_brain.hpp"
 #include "server/server_session.hpp"
 #include "transport/event_loop.hpp"
 #include "transport/live_path.hpp"
@@ -79,7 +80,13 @@ struct LiveServer::Impl {
 Result<std::unique_ptr<LiveServer>> LiveServer::start(ServerOptions options) {
     auto impl = std::make_unique<Impl>(std::move(options));
     auto& opts = impl->options;
-    impl->brain = std::make_unique<BuiltinBrain>();
+    if (opts.brain == BrainKind::kOpenAi) {
+        impl->brain = std::make_unique<OpenAiBrain>(
+            OpenAiBrainOptions{.url = opts.brain_url, .model = opts.brain_model,
+                               .api_key = opts.brain_api_key});
+    } else {
+        impl->brain = std::make_unique<BuiltinBrain>();
+    }
     if (opts.speech) {
         auto synthesizer = Synthesizer::create();
         if (!synthesizer) return fail(synthesizer.error());

@@ -28,7 +28,8 @@ struct ServerOptions {
     bool speech = true;                   // false: turn detection only (no recognition/synthesis)
     BrainKind brain = BrainKind::kBuiltin;
     std::string brain_url;    // OpenAI-compatible chat completions endpoint (kOpenAi)
-    std::string brain_model;  // model name sent to it
+    std::string brain_model = "default";  // model name sent to it
+    std::string brain_api_key;            // sent as a Bearer token when set; never logged
     std::size_t max_message_bytes = std::size_t{16} << 20;
 };
 
