@@ -34,9 +34,9 @@ inline bool host_iequals(std::string_view a, std::string_view b) {
 }
 
 // Resolves (honouring the test override) and connects `stream`. Errors name the host and port.
-inline boost::asio::awaitable<std::error_code> connect_tcp(boost::beast::tcp_stream& stream, const Url& url,
-                                                          const std::optional<ResolveOverride>& override_to,
-                                                          std::chrono::milliseconds timeout) {
+inline boost::asio::awaitable<std::error_code> connect_tcp(
+    boost::beast::tcp_stream& stream, const Url& url,
+    const std::optional<ResolveOverride>& override_to, std::chrono::milliseconds timeout) {
     namespace net = boost::asio;
     std::string host = url.host;
     std::uint16_t port = url.port;
@@ -54,19 +54,23 @@ inline boost::asio::awaitable<std::error_code> connect_tcp(boost::beast::tcp_str
     net::steady_timer timer(executor);
     timer.expires_after(timeout);
     timer.async_wait([resolver, timed_out](const boost::system::error_code& wait_ec) {
-        if (wait_ec) return;  // cancelled: the lookup finished first
+        if (wait_ec)
+            return;  // cancelled: the lookup finished first
         *timed_out = true;
         resolver->cancel();
     });
     auto results = co_await resolver->async_resolve(host, std::to_string(port),
                                                     net::redirect_error(net::use_awaitable, ec));
     timer.cancel();
-    if (*timed_out) ec = boost::beast::error::timeout;
-    if (ec) co_return map_error(Error::kResolveFailed, ec, "looking up " + url.host);
+    if (*timed_out)
+        ec = boost::beast::error::timeout;
+    if (ec)
+        co_return map_error(Error::kResolveFailed, ec, "looking up " + url.host);
 
     stream.expires_after(timeout);
     co_await stream.async_connect(results, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return map_error(Error::kConnectFailed, ec, what);
+    if (ec)
+        co_return map_error(Error::kConnectFailed, ec, what);
     stream.expires_never();
     co_return std::error_code{};
 }
@@ -76,12 +80,15 @@ inline boost::asio::awaitable<std::error_code> handshake_tls(
     boost::beast::ssl_stream<boost::beast::tcp_stream>& stream, const std::string& host,
     std::chrono::milliseconds timeout) {
     namespace net = boost::asio;
-    if (auto status = prepare_client_tls(stream.native_handle(), host); !status) co_return status.error();
+    if (auto status = prepare_client_tls(stream.native_handle(), host); !status)
+        co_return status.error();
     boost::system::error_code ec;
     boost::beast::get_lowest_layer(stream).expires_after(timeout);
-    co_await stream.async_handshake(net::ssl::stream_base::client, net::redirect_error(net::use_awaitable, ec));
+    co_await stream.async_handshake(net::ssl::stream_base::client,
+                                    net::redirect_error(net::use_awaitable, ec));
     boost::beast::get_lowest_layer(stream).expires_never();
-    if (ec) co_return map_tls_error(ec, SSL_get_verify_result(stream.native_handle()), host);
+    if (ec)
+        co_return map_tls_error(ec, SSL_get_verify_result(stream.native_handle()), host);
     co_return std::error_code{};
 }
 

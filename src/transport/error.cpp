@@ -12,30 +12,46 @@ namespace {
 
 const char* base_message(Error e) {
     switch (e) {
-        case Error::kInvalidUrl: return "invalid URL (expected ws://, wss://, http:// or https://)";
-        case Error::kResolveFailed: return "host name lookup failed (check the host name and DNS)";
-        case Error::kConnectFailed: return "could not connect (is the server running, the port right?)";
-        case Error::kTlsFailed: return "TLS handshake failed (is the port speaking TLS?)";
+        case Error::kInvalidUrl:
+            return "invalid URL (expected ws://, wss://, http:// or https://)";
+        case Error::kResolveFailed:
+            return "host name lookup failed (check the host name and DNS)";
+        case Error::kConnectFailed:
+            return "could not connect (is the server running, the port right?)";
+        case Error::kTlsFailed:
+            return "TLS handshake failed (is the port speaking TLS?)";
         case Error::kNotVerified:
             return "TLS certificate verification failed: certificate not trusted (give a CA file "
                    "with --ca-file?)";
         case Error::kHostMismatch:
             return "TLS certificate does not match the host name (connect with the name the "
                    "certificate was issued for)";
-        case Error::kTlsConfig: return "could not load a TLS CA, certificate or key file (check the path)";
-        case Error::kHandshakeFailed: return "WebSocket handshake failed (is this a WebSocket endpoint?)";
+        case Error::kTlsConfig:
+            return "could not load a TLS CA, certificate or key file (check the path)";
+        case Error::kHandshakeFailed:
+            return "WebSocket handshake failed (is this a WebSocket endpoint?)";
         case Error::kHandshakeRejected:
             return "WebSocket upgrade rejected by the server (check the path, model and key)";
-        case Error::kTimeout: return "timed out (the peer did not answer in time)";
-        case Error::kMessageTooBig: return "message too big (raise the maximum message size?)";
-        case Error::kClosedByPeer: return "connection closed by the peer";
-        case Error::kConnectionLost: return "connection lost (the peer went away without closing)";
-        case Error::kProtocolError: return "protocol violation by the peer";
-        case Error::kNotOpen: return "connection is not open";
-        case Error::kCancelled: return "operation cancelled";
-        case Error::kListenFailed: return "could not listen (is the port already in use?)";
-        case Error::kHttpFailed: return "HTTP request failed";
-        case Error::kBodyTooLarge: return "HTTP response body too large";
+        case Error::kTimeout:
+            return "timed out (the peer did not answer in time)";
+        case Error::kMessageTooBig:
+            return "message too big (raise the maximum message size?)";
+        case Error::kClosedByPeer:
+            return "connection closed by the peer";
+        case Error::kConnectionLost:
+            return "connection lost (the peer went away without closing)";
+        case Error::kProtocolError:
+            return "protocol violation by the peer";
+        case Error::kNotOpen:
+            return "connection is not open";
+        case Error::kCancelled:
+            return "operation cancelled";
+        case Error::kListenFailed:
+            return "could not listen (is the port already in use?)";
+        case Error::kHttpFailed:
+            return "HTTP request failed";
+        case Error::kBodyTooLarge:
+            return "HTTP response body too large";
     }
     return "unknown transport error";
 }
@@ -45,22 +61,29 @@ Condition condition_of(Error e) {
         case Error::kInvalidUrl:
         case Error::kResolveFailed:
         case Error::kConnectFailed:
-        case Error::kListenFailed: return Condition::kConnectFailed;
+        case Error::kListenFailed:
+            return Condition::kConnectFailed;
         case Error::kTlsFailed:
         case Error::kNotVerified:
         case Error::kHostMismatch:
-        case Error::kTlsConfig: return Condition::kTlsFailed;
+        case Error::kTlsConfig:
+            return Condition::kTlsFailed;
         case Error::kHandshakeFailed:
-        case Error::kHandshakeRejected: return Condition::kHandshakeFailed;
-        case Error::kTimeout: return Condition::kTimeout;
+        case Error::kHandshakeRejected:
+            return Condition::kHandshakeFailed;
+        case Error::kTimeout:
+            return Condition::kTimeout;
         case Error::kClosedByPeer:
         case Error::kConnectionLost:
-        case Error::kNotOpen: return Condition::kConnectionClosed;
+        case Error::kNotOpen:
+            return Condition::kConnectionClosed;
         case Error::kMessageTooBig:
         case Error::kProtocolError:
         case Error::kHttpFailed:
-        case Error::kBodyTooLarge: return Condition::kProtocolError;
-        case Error::kCancelled: return Condition::kCancelled;
+        case Error::kBodyTooLarge:
+            return Condition::kProtocolError;
+        case Error::kCancelled:
+            return Condition::kCancelled;
     }
     return Condition{};
 }
@@ -79,13 +102,20 @@ public:
     const char* name() const noexcept override { return "parley.transport.condition"; }
     std::string message(int ev) const override {
         switch (static_cast<Condition>(ev)) {
-            case Condition::kConnectFailed: return "could not connect";
-            case Condition::kTlsFailed: return "TLS failed";
-            case Condition::kHandshakeFailed: return "handshake failed";
-            case Condition::kTimeout: return "timed out";
-            case Condition::kConnectionClosed: return "connection closed";
-            case Condition::kProtocolError: return "protocol error";
-            case Condition::kCancelled: return "cancelled";
+            case Condition::kConnectFailed:
+                return "could not connect";
+            case Condition::kTlsFailed:
+                return "TLS failed";
+            case Condition::kHandshakeFailed:
+                return "handshake failed";
+            case Condition::kTimeout:
+                return "timed out";
+            case Condition::kConnectionClosed:
+                return "connection closed";
+            case Condition::kProtocolError:
+                return "protocol error";
+            case Condition::kCancelled:
+                return "cancelled";
         }
         return "unknown transport condition";
     }
@@ -108,8 +138,10 @@ public:
         std::lock_guard lock(mutex_);
         std::string key = std::to_string(static_cast<int>(kind)) + '|' +
                           std::to_string(http_status) + '|' + std::string(message);
-        if (auto it = index_.find(key); it != index_.end()) return it->second;
-        if (entries_.size() >= kMaxEntries) return -1;
+        if (auto it = index_.find(key); it != index_.end())
+            return it->second;
+        if (entries_.size() >= kMaxEntries)
+            return -1;
         entries_.push_back(Entry{kind, http_status, std::string(message)});
         int id = static_cast<int>(entries_.size());  // 1-based: 0 means "no error"
         index_.emplace(std::move(key), id);
@@ -120,7 +152,8 @@ public:
     // outside the lock.
     bool lookup(int id, Entry& out) const {
         std::lock_guard lock(mutex_);
-        if (id < 1 || static_cast<std::size_t>(id) > entries_.size()) return false;
+        if (id < 1 || static_cast<std::size_t>(id) > entries_.size())
+            return false;
         out = entries_[static_cast<std::size_t>(id) - 1];
         return true;
     }
@@ -141,13 +174,15 @@ public:
     const char* name() const noexcept override { return "parley.transport.detail"; }
     std::string message(int ev) const override {
         Entry entry{};
-        if (detail_table().lookup(ev, entry)) return entry.message;
+        if (detail_table().lookup(ev, entry))
+            return entry.message;
         return "unknown transport error";
     }
     std::error_condition default_error_condition(int ev) const noexcept override {
         Entry entry{};
         try {
-            if (detail_table().lookup(ev, entry)) return make_error_condition(condition_of(entry.kind));
+            if (detail_table().lookup(ev, entry))
+                return make_error_condition(condition_of(entry.kind));
         } catch (...) {
         }
         return {ev, *this};
@@ -181,16 +216,19 @@ std::error_condition make_error_condition(Condition c) noexcept {
 
 std::error_code make_error(Error kind, std::string_view message, int http_status) {
     int id = detail_table().intern(kind, message, http_status);
-    if (id < 0) return make_error_code(kind);
+    if (id < 0)
+        return make_error_code(kind);
     return {id, detail_category()};
 }
 
 Error error_kind(const std::error_code& ec) noexcept {
-    if (ec.category() == error_category()) return static_cast<Error>(ec.value());
+    if (ec.category() == error_category())
+        return static_cast<Error>(ec.value());
     if (ec.category() == detail_category()) {
         Entry entry{};
         try {
-            if (detail_table().lookup(ec.value(), entry)) return entry.kind;
+            if (detail_table().lookup(ec.value(), entry))
+                return entry.kind;
         } catch (...) {
         }
     }
@@ -198,10 +236,12 @@ Error error_kind(const std::error_code& ec) noexcept {
 }
 
 int http_status_of(const std::error_code& ec) noexcept {
-    if (ec.category() != detail_category()) return 0;
+    if (ec.category() != detail_category())
+        return 0;
     Entry entry{};
     try {
-        if (detail_table().lookup(ec.value(), entry)) return entry.http_status;
+        if (detail_table().lookup(ec.value(), entry))
+            return entry.http_status;
     } catch (...) {
     }
     return 0;

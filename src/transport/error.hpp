@@ -2,7 +2,8 @@
 // transport::Error: the failures of the WebSocket client/server and the HTTP client, as a
 // std::error_code enum with its category, plus Condition values that group them (the shape of
 // Beast's websocket/error.hpp). Errors made with make_error() carry a one-line message with the
-// detail (host, HTTP status, the OpenSSL/Beast reason); error_kind() recovers the Error. Any context.
+// detail (host, HTTP status, the OpenSSL/Beast reason); error_kind() recovers the Error. Any
+// context.
 #pragma once
 
 #include <string_view>

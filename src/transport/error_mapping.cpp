@@ -2,12 +2,12 @@
 // Maps Beast, Asio and OpenSSL error codes into transport::Error, keeping their text as detail.
 #include <string>
 
+#include <openssl/x509_vfy.h>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/websocket/error.hpp>
-#include <openssl/x509_vfy.h>
 
 #include "transport/internal.hpp"
 
@@ -22,29 +22,48 @@ namespace {
 // The one-line advice for a kind, without the generic prefix of base_message().
 const char* advice(Error kind) {
     switch (kind) {
-        case Error::kResolveFailed: return "host name lookup failed (check the host name and DNS)";
-        case Error::kConnectFailed: return "could not connect (is the server running, the port right?)";
-        case Error::kTlsFailed: return "TLS failed (is the port speaking TLS?)";
-        case Error::kHandshakeFailed: return "WebSocket handshake failed (is this a WebSocket endpoint?)";
-        case Error::kTimeout: return "timed out (the peer did not answer in time)";
-        case Error::kMessageTooBig: return "message too big (raise the maximum message size?)";
-        case Error::kClosedByPeer: return "connection closed by the peer";
-        case Error::kConnectionLost: return "connection lost (the peer went away without closing)";
-        case Error::kProtocolError: return "protocol violation by the peer";
-        case Error::kCancelled: return "cancelled";
-        case Error::kHttpFailed: return "HTTP request failed";
-        case Error::kBodyTooLarge: return "response body too large (raise the maximum body size?)";
-        case Error::kListenFailed: return "could not listen (is the port already in use?)";
-        default: return "failed";
+        case Error::kResolveFailed:
+            return "host name lookup failed (check the host name and DNS)";
+        case Error::kConnectFailed:
+            return "could not connect (is the server running, the port right?)";
+        case Error::kTlsFailed:
+            return "TLS failed (is the port speaking TLS?)";
+        case Error::kHandshakeFailed:
+            return "WebSocket handshake failed (is this a WebSocket endpoint?)";
+        case Error::kTimeout:
+            return "timed out (the peer did not answer in time)";
+        case Error::kMessageTooBig:
+            return "message too big (raise the maximum message size?)";
+        case Error::kClosedByPeer:
+            return "connection closed by the peer";
+        case Error::kConnectionLost:
+            return "connection lost (the peer went away without closing)";
+        case Error::kProtocolError:
+            return "protocol violation by the peer";
+        case Error::kCancelled:
+            return "cancelled";
+        case Error::kHttpFailed:
+            return "HTTP request failed";
+        case Error::kBodyTooLarge:
+            return "response body too large (raise the maximum body size?)";
+        case Error::kListenFailed:
+            return "could not listen (is the port already in use?)";
+        default:
+            return "failed";
     }
 }
 
 Error classify(Error fallback, const boost::system::error_code& ec) {
-    if (ec == net::error::operation_aborted) return Error::kCancelled;
-    if (ec == beast::error::timeout || ec == net::error::timed_out) return Error::kTimeout;
-    if (ec == websocket::error::closed) return Error::kClosedByPeer;
-    if (ec == websocket::error::message_too_big) return Error::kMessageTooBig;
-    if (ec == http::error::body_limit) return Error::kBodyTooLarge;
+    if (ec == net::error::operation_aborted)
+        return Error::kCancelled;
+    if (ec == beast::error::timeout || ec == net::error::timed_out)
+        return Error::kTimeout;
+    if (ec == websocket::error::closed)
+        return Error::kClosedByPeer;
+    if (ec == websocket::error::message_too_big)
+        return Error::kMessageTooBig;
+    if (ec == http::error::body_limit)
+        return Error::kBodyTooLarge;
     if (ec == net::error::eof || ec == net::error::connection_reset ||
         ec == net::error::broken_pipe || ec == net::error::connection_aborted ||
         ec == net::ssl::error::stream_truncated || ec == http::error::end_of_stream ||
@@ -62,18 +81,23 @@ Error classify(Error fallback, const boost::system::error_code& ec) {
     if (ec == net::error::address_in_use || ec == net::error::access_denied) {
         return fallback == Error::kListenFailed ? Error::kListenFailed : fallback;
     }
-    if (ec == websocket::condition::handshake_failed) return Error::kHandshakeFailed;
-    if (ec == websocket::condition::protocol_violation) return Error::kProtocolError;
+    if (ec == websocket::condition::handshake_failed)
+        return Error::kHandshakeFailed;
+    if (ec == websocket::condition::protocol_violation)
+        return Error::kProtocolError;
     if (ec.category() == http::make_error_code(http::error::bad_version).category()) {
-        return fallback == Error::kHandshakeFailed ? Error::kHandshakeFailed : Error::kProtocolError;
+        return fallback == Error::kHandshakeFailed ? Error::kHandshakeFailed
+                                                   : Error::kProtocolError;
     }
-    if (ec.category() == net::error::get_ssl_category()) return Error::kTlsFailed;
+    if (ec.category() == net::error::get_ssl_category())
+        return Error::kTlsFailed;
     return fallback;
 }
 
 }  // namespace
 
-std::error_code map_error(Error fallback, const boost::system::error_code& ec, std::string_view what) {
+std::error_code map_error(Error fallback, const boost::system::error_code& ec,
+                          std::string_view what) {
     Error kind = classify(fallback, ec);
     std::string message = std::string(what) + ": " + advice(kind) + " (" + ec.message() + ")";
     return make_error(kind, message);
@@ -82,7 +106,8 @@ std::error_code map_error(Error fallback, const boost::system::error_code& ec, s
 std::error_code map_tls_error(const boost::system::error_code& ec, long verify_result,
                               std::string_view host) {
     std::string h(host);
-    if (verify_result == X509_V_ERR_HOSTNAME_MISMATCH || verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+    if (verify_result == X509_V_ERR_HOSTNAME_MISMATCH ||
+        verify_result == X509_V_ERR_IP_ADDRESS_MISMATCH) {
         return make_error(Error::kHostMismatch,
                           "TLS certificate verification failed for host '" + h +
                               "': the certificate is not valid for this name (connect with the "
@@ -90,17 +115,17 @@ std::error_code map_tls_error(const boost::system::error_code& ec, long verify_r
     }
     if (verify_result != X509_V_OK) {
         return make_error(Error::kNotVerified,
-                          "TLS certificate verification failed for host '" + h + "': " +
-                              X509_verify_cert_error_string(verify_result) +
+                          "TLS certificate verification failed for host '" + h +
+                              "': " + X509_verify_cert_error_string(verify_result) +
                               " (give a CA file with --ca-file?)");
     }
     Error kind = classify(Error::kTlsFailed, ec);
     if (kind == Error::kTimeout || kind == Error::kCancelled || kind == Error::kConnectionLost) {
         return map_error(kind, ec, "TLS handshake with '" + h + "'");
     }
-    return make_error(Error::kTlsFailed, "TLS handshake with '" + h +
-                                             "' failed (is the port speaking TLS?) (" +
-                                             ec.message() + ")");
+    return make_error(
+        Error::kTlsFailed,
+        "TLS handshake with '" + h + "' failed (is the port speaking TLS?) (" + ec.message() + ")");
 }
 
 }  // namespace parley::transport::detail

@@ -42,7 +42,8 @@ struct TimerHandle::State {
 };
 
 void TimerHandle::cancel() {
-    if (!state_) return;
+    if (!state_)
+        return;
     state_->cancelled = true;
     std::function<void()> dropped;
     {
@@ -65,7 +66,8 @@ EventLoop::~EventLoop() {
 
 void EventLoop::start() {
     std::lock_guard lock(impl_->mutex);
-    if (impl_->thread.joinable()) return;
+    if (impl_->thread.joinable())
+        return;
     impl_->ioc.restart();
     impl_->guard.emplace(impl_->ioc.get_executor());
     impl_->thread = std::thread([impl = impl_.get()] {
@@ -90,7 +92,8 @@ void EventLoop::stop() {
     std::thread thread;
     {
         std::lock_guard lock(impl_->mutex);
-        if (!impl_->thread.joinable()) return;
+        if (!impl_->thread.joinable())
+            return;
         PARLEY_DCHECK(!in_loop_thread());
         impl_->guard.reset();
         impl_->ioc.stop();
@@ -101,7 +104,8 @@ void EventLoop::stop() {
 
 bool EventLoop::running() const {
     // Also true while a stopping io thread finishes its last handler.
-    if (impl_->thread_id.load() != std::thread::id{}) return true;
+    if (impl_->thread_id.load() != std::thread::id{})
+        return true;
     std::lock_guard lock(impl_->mutex);
     return impl_->thread.joinable();
 }
@@ -119,18 +123,21 @@ TimerHandle EventLoop::schedule(std::chrono::milliseconds delay, std::function<v
     state->fn = std::move(fn);
     // Arm on io: a steady_timer is not thread-safe, and only io touches it.
     net::post(impl_->ioc, [state, delay] {
-        if (state->cancelled) return;
+        if (state->cancelled)
+            return;
         state->timer.expires_after(delay);
         state->timer.async_wait([state](const boost::system::error_code&) {
             std::function<void()> fn;
             {
                 std::lock_guard lock(state->fn_mutex);
-                if (state->cancelled) return;
+                if (state->cancelled)
+                    return;
                 fn = std::move(state->fn);
                 state->fn = nullptr;
             }
             state->done = true;
-            if (fn) fn();
+            if (fn)
+                fn();
         });
     });
     return TimerHandle(std::move(state));
@@ -157,13 +164,15 @@ void run_on_io_and_wait(EventLoop& loop, const std::function<void(std::function<
     auto shared_fn = std::make_shared<std::function<void()>>(std::move(fn));
     auto ran = std::make_shared<std::atomic<bool>>(false);
     post([done, shared_fn, ran] {
-        if (!ran->exchange(true)) (*shared_fn)();
+        if (!ran->exchange(true))
+            (*shared_fn)();
         done->set_value();
     });
     // If the loop stops before it gets to our work, nothing runs on io any more: run it here.
     while (future.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
         if (!loop.running()) {
-            if (!ran->exchange(true)) (*shared_fn)();
+            if (!ran->exchange(true))
+                (*shared_fn)();
             return;
         }
     }

@@ -26,7 +26,7 @@ struct HttpRequest {
     // Limit for connecting, the TLS handshake, sending, and each wait for more response bytes.
     std::chrono::milliseconds timeout{30'000};
     std::string ca_file;  // PEM CA bundle; empty = the system's default trust store
-    std::optional<ResolveOverride> resolve_override;  // tests only
+    std::optional<ResolveOverride> resolve_override;     // tests only
     std::size_t max_body_bytes = std::size_t{64} << 20;  // request(): larger fails kBodyTooLarge
     std::string user_agent = "parley/0.1";
 };
@@ -60,7 +60,8 @@ public:
     // kConnectionLost, kBodyTooLarge, kCancelled. One request at a time per client.
     [[nodiscard]] Result<HttpResponse> request(const HttpRequest& request);
     // The same, handing the status, headers and body pieces to `handlers` as they arrive.
-    [[nodiscard]] Status request_stream(const HttpRequest& request, const HttpStreamHandlers& handlers);
+    [[nodiscard]] Status request_stream(const HttpRequest& request,
+                                        const HttpStreamHandlers& handlers);
     // Any thread: ends the request in progress with kCancelled (no-op when idle).
     void cancel();
 

@@ -33,7 +33,8 @@ boost::asio::io_context& io_context_of(EventLoop& loop);
 // Maps a Beast/Asio/OpenSSL error into a detailed transport error: "<what>: <advice> (<detail>)".
 // `fallback` is used when the code has no more specific meaning. `what` names the operation and
 // host (never a URL with a key), e.g. "connecting to example.com:443".
-std::error_code map_error(Error fallback, const boost::system::error_code& ec, std::string_view what);
+std::error_code map_error(Error fallback, const boost::system::error_code& ec,
+                          std::string_view what);
 
 // A TLS handshake failure, refined by OpenSSL's verify result (X509_V_*; 0 if none) into
 // kNotVerified / kHostMismatch / kTlsFailed.
@@ -56,10 +57,11 @@ namespace parley::transport::detail {
 
 // A TLS client context that verifies peers against `ca_file` (PEM) or, if empty, the system's
 // default trust store. Errors: kTlsConfig.
-Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(const std::string& ca_file);
+Result<std::shared_ptr<boost::asio::ssl::context>> make_client_tls_context(
+    const std::string& ca_file);
 // A TLS server context with a PEM certificate chain and private key. Errors: kTlsConfig.
-Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(const std::string& cert_file,
-                                                                           const std::string& key_file);
+Result<std::shared_ptr<boost::asio::ssl::context>> make_server_tls_context(
+    const std::string& cert_file, const std::string& key_file);
 // Per connection, before the handshake: SNI (for names, not addresses) and the host-name or
 // IP-address check that OpenSSL applies during certificate verification. Errors: kTlsConfig.
 Status prepare_client_tls(ssl_st* ssl, const std::string& host);

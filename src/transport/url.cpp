@@ -24,7 +24,8 @@ bool iequals(std::string_view a, std::string_view b) {
 
 std::optional<std::string> find_header(const Headers& headers, std::string_view name) {
     for (const auto& [key, value] : headers) {
-        if (iequals(key, name)) return value;
+        if (iequals(key, name))
+            return value;
     }
     return std::nullopt;
 }
@@ -44,8 +45,9 @@ Result<Url> parse_url(std::string_view text) {
     Url url;
     auto scheme_end = text.find("://");
     if (scheme_end == std::string_view::npos) {
-        return fail(make_error(Error::kInvalidUrl, "invalid URL: no scheme (expected ws://, "
-                                                   "wss://, http:// or https://)"));
+        return fail(make_error(Error::kInvalidUrl,
+                               "invalid URL: no scheme (expected ws://, "
+                               "wss://, http:// or https://)"));
     }
     for (char c : text.substr(0, scheme_end)) {
         url.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -56,17 +58,19 @@ Result<Url> parse_url(std::string_view text) {
     } else if (url.scheme == "wss" || url.scheme == "https") {
         default_port = 443;
     } else {
-        return fail(make_error(Error::kInvalidUrl,
-                               "invalid URL: unsupported scheme '" + url.scheme +
-                                   "' (expected ws://, wss://, http:// or https://)"));
+        return fail(
+            make_error(Error::kInvalidUrl, "invalid URL: unsupported scheme '" + url.scheme +
+                                               "' (expected ws://, wss://, http:// or https://)"));
     }
     std::string_view rest = text.substr(scheme_end + 3);
     auto path_start = rest.find_first_of("/?#");
     std::string_view authority = rest.substr(0, path_start);
     std::string_view target = path_start == std::string_view::npos ? "" : rest.substr(path_start);
-    if (auto hash = target.find('#'); hash != std::string_view::npos) target = target.substr(0, hash);
+    if (auto hash = target.find('#'); hash != std::string_view::npos)
+        target = target.substr(0, hash);
     if (authority.find('@') != std::string_view::npos) {
-        return fail(make_error(Error::kInvalidUrl, "invalid URL: user info ('user@') is not supported"));
+        return fail(
+            make_error(Error::kInvalidUrl, "invalid URL: user info ('user@') is not supported"));
     }
     std::string_view port_text;
     if (!authority.empty() && authority.front() == '[') {
@@ -85,13 +89,16 @@ Result<Url> parse_url(std::string_view text) {
     } else {
         auto colon = authority.rfind(':');
         url.host = std::string(authority.substr(0, colon));
-        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+        if (colon != std::string_view::npos)
+            port_text = authority.substr(colon + 1);
     }
-    if (url.host.empty()) return fail(make_error(Error::kInvalidUrl, "invalid URL: no host"));
+    if (url.host.empty())
+        return fail(make_error(Error::kInvalidUrl, "invalid URL: no host"));
     url.port = default_port;
     if (!port_text.empty()) {
         unsigned value = 0;
-        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
+        auto [end, ec] =
+            std::from_chars(port_text.data(), port_text.data() + port_text.size(), value);
         if (ec != std::errc{} || end != port_text.data() + port_text.size() || value == 0 ||
             value > 65535) {
             return fail(make_error(Error::kInvalidUrl, "invalid URL: bad port number"));

@@ -21,9 +21,9 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 [[nodiscard]] std::optional<std::string> find_header(const Headers& headers, std::string_view name);
 
 struct Url {
-    std::string scheme;  // "ws", "wss", "http" or "https" (lower case)
-    std::string host;    // name or address, without IPv6 brackets
-    std::uint16_t port = 0;  // the explicit port or the scheme's default
+    std::string scheme;        // "ws", "wss", "http" or "https" (lower case)
+    std::string host;          // name or address, without IPv6 brackets
+    std::uint16_t port = 0;    // the explicit port or the scheme's default
     std::string target = "/";  // path and query, starting with '/'
     [[nodiscard]] bool tls() const { return scheme == "wss" || scheme == "https"; }
     // "host:port" (IPv6 in brackets), for messages and the Host header.

@@ -27,7 +27,8 @@ using tcp = boost::asio::ip::tcp;
 namespace parley::transport {
 
 std::string truncate_utf8(std::string reason, std::size_t max_bytes) {
-    if (reason.size() <= max_bytes) return reason;
+    if (reason.size() <= max_bytes)
+        return reason;
     std::size_t cut = max_bytes;
     // Back up over continuation bytes (10xxxxxx) so that no sequence is split.
     while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
@@ -42,7 +43,8 @@ using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 // Exceptions never leave a coroutine (only bad_alloc could); they are logged here.
 void log_exception(std::exception_ptr e) {
-    if (!e) return;
+    if (!e)
+        return;
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& ex) {
@@ -61,19 +63,20 @@ std::string host_header(const Url& url) {
 // --- client -------------------------------------------------------------------------------
 
 template <class Ws>
-net::awaitable<Result<std::unique_ptr<WsConnection>>> upgrade_client(EventLoop& loop, Ws& ws, const Url& url,
-                                                                    const Headers& headers,
-                                                                    const WsClientOptions& options) {
+net::awaitable<Result<std::unique_ptr<WsConnection>>> upgrade_client(
+    EventLoop& loop, Ws& ws, const Url& url, const Headers& headers,
+    const WsClientOptions& options) {
     beast::get_lowest_layer(ws).expires_never();
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = options.handshake_timeout;
     timeout.idle_timeout = websocket::stream_base::none();
     timeout.keep_alive_pings = false;
     ws.set_option(timeout);
-    ws.set_option(websocket::stream_base::decorator([&headers, &options](websocket::request_type& req) {
-        req.set(http::field::user_agent, options.user_agent);
-        for (const auto& [name, value] : headers) req.set(name, value);
-    }));
+    ws.set_option(
+        websocket::stream_base::decorator([&headers, &options](websocket::request_type& req) {
+            req.set(http::field::user_agent, options.user_agent);
+            for (const auto& [name, value] : headers) req.set(name, value);
+        }));
     ws.read_message_max(options.max_message_bytes);
 
     websocket::response_type response;
@@ -85,7 +88,8 @@ net::awaitable<Result<std::unique_ptr<WsConnection>>> upgrade_client(EventLoop& 
             response.result_int() != 101) {
             std::string body = log::redact(response.body().substr(0, 200));
             for (char& c : body) {
-                if (c == '\n' || c == '\r') c = ' ';
+                if (c == '\n' || c == '\r')
+                    c = ' ';
             }
             co_return fail(make_error(
                 Error::kHandshakeRejected,
@@ -99,14 +103,17 @@ net::awaitable<Result<std::unique_ptr<WsConnection>>> upgrade_client(EventLoop& 
     }
     auto session = std::make_shared<detail::WsSession<typename Ws::next_layer_type>>(
         std::move(ws), options.max_message_bytes, url.authority());
-    co_return std::unique_ptr<WsConnection>(std::make_unique<detail::WsConnectionHandle>(loop, session));
+    co_return std::unique_ptr<WsConnection>(
+        std::make_unique<detail::WsConnectionHandle>(loop, session));
 }
 
-net::awaitable<Result<std::unique_ptr<WsConnection>>> connect_client(EventLoop& loop, Url url, Headers headers,
-                                                                    WsClientOptions options) {
+net::awaitable<Result<std::unique_ptr<WsConnection>>> connect_client(EventLoop& loop, Url url,
+                                                                     Headers headers,
+                                                                     WsClientOptions options) {
     auto executor = co_await net::this_coro::executor;
     beast::tcp_stream stream(executor);
-    if (auto ec = co_await detail::connect_tcp(stream, url, options.resolve_override, options.connect_timeout)) {
+    if (auto ec = co_await detail::connect_tcp(stream, url, options.resolve_override,
+                                               options.connect_timeout)) {
         co_return fail(ec);
     }
     if (!url.tls()) {
@@ -114,11 +121,13 @@ net::awaitable<Result<std::unique_ptr<WsConnection>>> connect_client(EventLoop& 
         co_return co_await upgrade_client(loop, ws, url, headers, options);
     }
     auto ctx = detail::make_client_tls_context(options.ca_file);
-    if (!ctx) co_return fail(ctx.error());
+    if (!ctx)
+        co_return fail(ctx.error());
     // The context must outlive the stream: the SSL object only holds a reference count on the
     // SSL_CTX, so the shared_ptr may go when this frame ends.
     TlsWs ws(std::move(stream), **ctx);
-    if (auto ec = co_await detail::handshake_tls(ws.next_layer(), url.host, options.handshake_timeout)) {
+    if (auto ec =
+            co_await detail::handshake_tls(ws.next_layer(), url.host, options.handshake_timeout)) {
         co_return fail(ec);
     }
     co_return co_await upgrade_client(loop, ws, url, headers, options);
@@ -126,13 +135,14 @@ net::awaitable<Result<std::unique_ptr<WsConnection>>> connect_client(EventLoop& 
 
 }  // namespace
 
-void connect_ws(EventLoop& loop, const std::string& url_text, Headers headers, WsClientOptions options,
-                WsConnectCallback done) {
+void connect_ws(EventLoop& loop, const std::string& url_text, Headers headers,
+                WsClientOptions options, WsConnectCallback done) {
     auto url = parse_url(url_text);
     auto strand = net::make_strand(detail::io_context_of(loop));
     if (!url || (url->scheme != "ws" && url->scheme != "wss")) {
-        std::error_code ec = url ? make_error(Error::kInvalidUrl, "invalid WebSocket URL: expected ws:// or wss://")
-                                 : url.error();
+        std::error_code ec =
+            url ? make_error(Error::kInvalidUrl, "invalid WebSocket URL: expected ws:// or wss://")
+                : url.error();
         net::post(strand, [done = std::move(done), ec] { done(fail(ec)); });
         return;
     }
@@ -145,9 +155,11 @@ void connect_ws(EventLoop& loop, const std::string& url_text, Headers headers, W
             (*shared_done)(std::move(result));
         },
         [shared_done](std::exception_ptr e) {
-            if (!e) return;
+            if (!e)
+                return;
             log_exception(e);
-            (*shared_done)(fail(make_error(Error::kConnectFailed, "WebSocket connect failed unexpectedly")));
+            (*shared_done)(
+                fail(make_error(Error::kConnectFailed, "WebSocket connect failed unexpectedly")));
         });
 }
 
@@ -169,30 +181,36 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
     bool stopped = false;  // io only
 
     void accept_next() {
-        acceptor.async_accept(net::make_strand(detail::io_context_of(loop)),
-                              [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
-                                  if (self->stopped) return;
-                                  if (ec) {
-                                      if (ec == net::error::operation_aborted) return;
-                                      log::warn("transport: accept failed: {}", ec.message());
-                                  } else {
-                                      self->serve(std::move(socket));
-                                  }
-                                  self->accept_next();
-                              });
+        acceptor.async_accept(
+            net::make_strand(detail::io_context_of(loop)),
+            [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+                if (self->stopped)
+                    return;
+                if (ec) {
+                    if (ec == net::error::operation_aborted)
+                        return;
+                    log::warn("transport: accept failed: {}", ec.message());
+                } else {
+                    self->serve(std::move(socket));
+                }
+                self->accept_next();
+            });
     }
 
     void serve(tcp::socket socket) {
         auto executor = socket.get_executor();
-        net::co_spawn(executor, serve_connection(shared_from_this(), std::move(socket)), log_exception);
+        net::co_spawn(executor, serve_connection(shared_from_this(), std::move(socket)),
+                      log_exception);
     }
 
     static std::string remote_of(const tcp::socket& socket) {
         boost::system::error_code ec;
         auto endpoint = socket.remote_endpoint(ec);
-        if (ec) return "?";
+        if (ec)
+            return "?";
         std::string address = endpoint.address().to_string();
-        if (endpoint.address().is_v6()) address = "[" + address + "]";
+        if (endpoint.address().is_v6())
+            address = "[" + address + "]";
         return address + ":" + std::to_string(endpoint.port());
     }
 
@@ -216,8 +234,8 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
     }
 
     template <class Stream>
-    static net::awaitable<void> refuse(Stream& stream, unsigned version, http::status status, std::string body,
-                                       const std::string& server_header) {
+    static net::awaitable<void> refuse(Stream& stream, unsigned version, http::status status,
+                                       std::string body, const std::string& server_header) {
         http::response<http::string_body> res{status, version};
         res.set(http::field::server, server_header);
         res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -234,16 +252,19 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
     }
 
     template <class Stream>
-    static net::awaitable<void> serve_upgrade(std::shared_ptr<Impl> self, Stream stream, std::string remote) {
+    static net::awaitable<void> serve_upgrade(std::shared_ptr<Impl> self, Stream stream,
+                                              std::string remote) {
         boost::system::error_code ec;
         beast::flat_buffer buffer;
         http::request_parser<http::string_body> parser;
         parser.header_limit(16 * 1024);
         parser.body_limit(64 * 1024);
         beast::get_lowest_layer(stream).expires_after(self->options.handshake_timeout);
-        co_await http::async_read(stream, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        co_await http::async_read(stream, buffer, parser,
+                                  net::redirect_error(net::use_awaitable, ec));
         if (ec) {
-            log::debug("transport: reading the upgrade request from {} failed: {}", remote, ec.message());
+            log::debug("transport: reading the upgrade request from {} failed: {}", remote,
+                       ec.message());
             co_return;
         }
         auto request = parser.release();
@@ -264,7 +285,8 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
         upgrade.path = upgrade.target.substr(0, qmark);
         upgrade.query = qmark == std::string::npos ? "" : upgrade.target.substr(qmark + 1);
         for (const auto& field : request) {
-            upgrade.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+            upgrade.headers.emplace_back(std::string(field.name_string()),
+                                         std::string(field.value()));
         }
         upgrade.remote = remote;
 
@@ -289,17 +311,18 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
         timeout.idle_timeout = websocket::stream_base::none();
         timeout.keep_alive_pings = false;
         ws.set_option(timeout);
-        ws.set_option(websocket::stream_base::decorator([server_header](websocket::response_type& res) {
-            res.set(http::field::server, server_header);
-        }));
+        ws.set_option(
+            websocket::stream_base::decorator([server_header](websocket::response_type& res) {
+                res.set(http::field::server, server_header);
+            }));
         ws.read_message_max(self->options.max_message_bytes);
         co_await ws.async_accept(request, net::redirect_error(net::use_awaitable, ec));
         if (ec) {
             log::debug("transport: WebSocket accept for {} failed: {}", remote, ec.message());
             co_return;
         }
-        auto session = std::make_shared<detail::WsSession<Stream>>(std::move(ws), self->options.max_message_bytes,
-                                                                   remote);
+        auto session = std::make_shared<detail::WsSession<Stream>>(
+            std::move(ws), self->options.max_message_bytes, remote);
         decision.on_open(std::make_unique<detail::WsConnectionHandle>(self->loop, session));
     }
 };
@@ -320,26 +343,33 @@ Result<std::unique_ptr<WsServer>> WsServer::listen(EventLoop& loop, WsServerOpti
     const auto& opts = impl->options;
     if (!opts.cert_file.empty() || !opts.key_file.empty()) {
         auto tls = detail::make_server_tls_context(opts.cert_file, opts.key_file);
-        if (!tls) return fail(tls.error());
+        if (!tls)
+            return fail(tls.error());
         impl->tls = *tls;
     }
     const std::string what = "listening on " + opts.host + ":" + std::to_string(opts.port);
     boost::system::error_code ec;
     auto address = net::ip::make_address(opts.host, ec);
     if (ec) {
-        return fail(make_error(Error::kListenFailed,
-                               what + ": '" + opts.host + "' is not an IP address (use e.g. 127.0.0.1)"));
+        return fail(
+            make_error(Error::kListenFailed,
+                       what + ": '" + opts.host + "' is not an IP address (use e.g. 127.0.0.1)"));
     }
     tcp::endpoint endpoint(address, opts.port);
     // The acceptor is not shared yet, so setting it up here, off io, is safe.
     impl->acceptor.open(endpoint.protocol(), ec);
-    if (!ec) impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
-    if (!ec) impl->acceptor.bind(endpoint, ec);
-    if (!ec) impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
-    if (ec) return fail(detail::map_error(Error::kListenFailed, ec, what));
+    if (!ec)
+        impl->acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec)
+        impl->acceptor.bind(endpoint, ec);
+    if (!ec)
+        impl->acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec)
+        return fail(detail::map_error(Error::kListenFailed, ec, what));
     impl->port = impl->acceptor.local_endpoint(ec).port();
     net::post(impl->acceptor.get_executor(), [impl] {
-        if (!impl->stopped) impl->accept_next();
+        if (!impl->stopped)
+            impl->accept_next();
     });
     return std::make_unique<WsServer>(std::move(impl));
 }
@@ -355,9 +385,13 @@ bool WsServer::tls() const {
 void WsServer::stop() {
     auto impl = impl_;
     detail::run_on_io_and_wait(
-        impl->loop, [impl](std::function<void()> fn) { net::post(impl->acceptor.get_executor(), std::move(fn)); },
+        impl->loop,
+        [impl](std::function<void()> fn) {
+            net::post(impl->acceptor.get_executor(), std::move(fn));
+        },
         [impl] {
-            if (impl->stopped) return;
+            if (impl->stopped)
+                return;
             impl->stopped = true;
             impl->on_upgrade = nullptr;
             boost::system::error_code ec;

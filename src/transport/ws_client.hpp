@@ -18,8 +18,9 @@
 namespace parley::transport {
 
 struct WsClientOptions {
-    std::chrono::milliseconds connect_timeout{10'000};    // resolve + TCP connect
-    std::chrono::milliseconds handshake_timeout{10'000};  // TLS, the upgrade, and the close handshake
+    std::chrono::milliseconds connect_timeout{10'000};  // resolve + TCP connect
+    std::chrono::milliseconds handshake_timeout{
+        10'000};  // TLS, the upgrade, and the close handshake
     std::size_t max_message_bytes = kDefaultMaxMessageBytes;  // larger messages fail with 1009
     std::string ca_file;  // PEM CA bundle; empty = the system's default trust store
     std::optional<ResolveOverride> resolve_override;  // tests only

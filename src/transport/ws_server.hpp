@@ -39,7 +39,8 @@ struct UpgradeDecision {
     // Accepted: receives the open connection on io after the 101 was sent. Call start() on it.
     std::function<void(std::unique_ptr<WsConnection>)> on_open;
 
-    [[nodiscard]] static UpgradeDecision accept(std::function<void(std::unique_ptr<WsConnection>)> on_open) {
+    [[nodiscard]] static UpgradeDecision accept(
+        std::function<void(std::unique_ptr<WsConnection>)> on_open) {
         UpgradeDecision d;
         d.on_open = std::move(on_open);
         return d;
@@ -69,7 +70,8 @@ public:
 
     // Binds and starts accepting (on io once the loop runs). Any thread.
     // Errors: kListenFailed (address in use, bad host), kTlsConfig (certificate or key).
-    [[nodiscard]] static Result<std::unique_ptr<WsServer>> listen(EventLoop& loop, WsServerOptions options,
+    [[nodiscard]] static Result<std::unique_ptr<WsServer>> listen(EventLoop& loop,
+                                                                  WsServerOptions options,
                                                                   UpgradeHandler on_upgrade);
     // Stops accepting; connections already handed out stay open.
     ~WsServer();

@@ -56,36 +56,41 @@ public:
     void start(WsHandlers handlers) override {
         auto self = this->shared_from_this();
         post([self, h = std::move(handlers)]() mutable {
-            if (self->started_) return;
+            if (self->started_)
+                return;
             self->started_ = true;
             self->handlers_ = std::make_shared<WsHandlers>(std::move(h));
-            self->ws_.control_callback(
-                [raw = self.get()](boost::beast::websocket::frame_type kind,
-                                   boost::beast::string_view payload) {
-                    if (kind != boost::beast::websocket::frame_type::pong) return;
-                    auto handlers = raw->handlers_;
-                    if (handlers && handlers->on_pong) {
-                        handlers->on_pong(std::string(payload.data(), payload.size()));
-                    }
-                });
+            self->ws_.control_callback([raw = self.get()](boost::beast::websocket::frame_type kind,
+                                                          boost::beast::string_view payload) {
+                if (kind != boost::beast::websocket::frame_type::pong)
+                    return;
+                auto handlers = raw->handlers_;
+                if (handlers && handlers->on_pong) {
+                    handlers->on_pong(std::string(payload.data(), payload.size()));
+                }
+            });
             self->do_read();
         });
     }
 
     void send(MessageKind kind, std::string payload) override {
-        if (!open_.load()) return;
+        if (!open_.load())
+            return;
         queued_bytes_ += payload.size();
         enqueue(Out{kind == MessageKind::kText ? Out::kText : Out::kBinary, std::move(payload), 0});
     }
 
     void ping(std::string payload) override {
-        if (!open_.load()) return;
-        if (payload.size() > 125) payload.resize(125);
+        if (!open_.load())
+            return;
+        if (payload.size() > 125)
+            payload.resize(125);
         enqueue(Out{Out::kPing, std::move(payload), 0});
     }
 
     void close(std::uint16_t code, std::string reason) override {
-        if (!open_.exchange(false)) return;
+        if (!open_.exchange(false))
+            return;
         enqueue(Out{Out::kClose, truncate_utf8(std::move(reason), kMaxCloseReasonBytes), code});
     }
 
@@ -93,7 +98,8 @@ public:
         handlers_.reset();
         if (open_.exchange(false)) {
             queue_.push_back(Out{Out::kClose, "going away", kCloseGoingAway});
-            if (!writing_) do_write();
+            if (!writing_)
+                do_write();
         }
         if (!started_) {
             // Nobody reads: the close handshake cannot finish, so end the TCP connection now.
@@ -129,7 +135,8 @@ private:
                 return;
             }
             self->queue_.push_back(std::move(out));
-            if (!self->writing_) self->do_write();
+            if (!self->writing_)
+                self->do_write();
         });
     }
 
@@ -145,30 +152,33 @@ private:
             case Out::kText:
             case Out::kBinary:
                 ws_.text(out.kind == Out::kText);
-                ws_.async_write(boost::asio::buffer(out.payload),
-                                [self](boost::beast::error_code ec, std::size_t) { self->on_write(ec); });
+                ws_.async_write(
+                    boost::asio::buffer(out.payload),
+                    [self](boost::beast::error_code ec, std::size_t) { self->on_write(ec); });
                 break;
             case Out::kPing:
-                ws_.async_ping(boost::beast::websocket::ping_data(out.payload.data(), out.payload.size()),
-                               [self](boost::beast::error_code ec) { self->on_write(ec); });
+                ws_.async_ping(
+                    boost::beast::websocket::ping_data(out.payload.data(), out.payload.size()),
+                    [self](boost::beast::error_code ec) { self->on_write(ec); });
                 break;
             case Out::kClose:
                 closing_ = true;
-                ws_.async_close(
-                    boost::beast::websocket::close_reason(static_cast<boost::beast::websocket::close_code>(out.code),
-                                                          boost::beast::string_view(out.payload)),
-                    [self](boost::beast::error_code ec) { self->on_close_sent(ec); });
+                ws_.async_close(boost::beast::websocket::close_reason(
+                                    static_cast<boost::beast::websocket::close_code>(out.code),
+                                    boost::beast::string_view(out.payload)),
+                                [self](boost::beast::error_code ec) { self->on_close_sent(ec); });
                 break;
         }
     }
 
     void on_write(boost::beast::error_code ec) {
         Out& out = queue_.front();
-        if (out.kind == Out::kText || out.kind == Out::kBinary) queued_bytes_ -= out.payload.size();
+        if (out.kind == Out::kText || out.kind == Out::kBinary)
+            queued_bytes_ -= out.payload.size();
         queue_.pop_front();
         if (ec) {
             writing_ = false;
-            fail(ec, Error::kConnectionLost);
+            write_failed(ec);
             return;
         }
         do_write();
@@ -179,11 +189,26 @@ private:
         writing_ = false;
         drop_queue();
         if (ec) {
-            fail(ec, Error::kConnectionLost);
+            write_failed(ec);
             return;
         }
         // Our close handshake finished: the peer's answering close frame is in reason().
         finish_closed(false);
+    }
+
+    // A write failed. If the peer reset the connection and a read is pending, let the read
+    // report: the peer's close frame may still wait in the receive buffer (a peer that closes
+    // with 1009 and then resets), and that close is what the peer meant. After a reset the read
+    // cannot hang. Any other write failure ends the connection now.
+    void write_failed(boost::beast::error_code ec) {
+        if (finished_)
+            return;
+        open_ = false;
+        drop_queue();
+        bool reset_by_peer =
+            ec == boost::asio::error::broken_pipe || ec == boost::asio::error::connection_reset;
+        if (!started_ || !reset_by_peer)
+            fail(ec, Error::kConnectionLost);
     }
 
     void do_read() {
@@ -217,11 +242,13 @@ private:
                 handlers->on_message(kind, std::move(payload));
             }
         }
-        if (!finished_) do_read();
+        if (!finished_)
+            do_read();
     }
 
     void finish_closed(bool by_peer) {
-        if (finished_) return;
+        if (finished_)
+            return;
         finished_ = true;
         open_ = false;
         drop_queue();
@@ -232,13 +259,17 @@ private:
                         : static_cast<std::uint16_t>(reason.code);
         info.reason = std::string(reason.reason.data(), reason.reason.size());
         info.by_peer = by_peer;
+        // Normally Beast has torn the connection down already; after a failed close echo it has
+        // not, and the peer would wait for it.
+        boost::beast::get_lowest_layer(ws_).close();
         if (auto handlers = std::exchange(handlers_, nullptr); handlers && handlers->on_close) {
             handlers->on_close(info);
         }
     }
 
     void fail(boost::beast::error_code ec, Error fallback) {
-        if (finished_) return;
+        if (finished_)
+            return;
         finished_ = true;
         open_ = false;
         drop_queue();
@@ -257,7 +288,8 @@ private:
         // The front element may still be in flight (its buffer in use): keep it.
         while (queue_.size() > (writing_ ? 1u : 0u)) {
             Out& out = queue_.back();
-            if (out.kind == Out::kText || out.kind == Out::kBinary) queued_bytes_ -= out.payload.size();
+            if (out.kind == Out::kText || out.kind == Out::kBinary)
+                queued_bytes_ -= out.payload.size();
             queue_.pop_back();
         }
     }
@@ -287,7 +319,9 @@ public:
             [session] { session->detach_on_io(); });
     }
     void start(WsHandlers handlers) override { session_->start(std::move(handlers)); }
-    void send_text(std::string payload) override { session_->send(MessageKind::kText, std::move(payload)); }
+    void send_text(std::string payload) override {
+        session_->send(MessageKind::kText, std::move(payload));
+    }
     void send_binary(std::string payload) override {
         session_->send(MessageKind::kBinary, std::move(payload));
     }

@@ -30,7 +30,8 @@ TEST(EventLoop, ScheduledCallbackRunsAndCancelledOneDoesNot) {
     EventLoop loop;
     loop.start();
     std::atomic<bool> cancelled_ran{false};
-    TimerHandle cancelled = loop.schedule(std::chrono::milliseconds(50), [&] { cancelled_ran = true; });
+    TimerHandle cancelled =
+        loop.schedule(std::chrono::milliseconds(50), [&] { cancelled_ran = true; });
     cancelled.cancel();
     EXPECT_FALSE(cancelled.pending());
     std::promise<void> fired;

@@ -8,13 +8,13 @@
 #include <future>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <gtest/gtest.h>
 
 #include "test_support.hpp"
 #include "transport/error.hpp"
@@ -32,7 +32,8 @@ using tcp = net::ip::tcp;
 // /stall answers nothing until the client goes away.
 class TestHttpServer {
 public:
-    explicit TestHttpServer(bool tls) : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
+    explicit TestHttpServer(bool tls)
+        : acceptor_(ioc_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)) {
         if (tls) {
             tls_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
             tls_->use_certificate_chain_file(test_pki().server_cert);
@@ -69,7 +70,8 @@ private:
         http::request<http::string_body> req;
         beast::error_code ec;
         http::read(stream, buffer, req, ec);
-        if (ec) return;
+        if (ec)
+            return;
         std::string target(req.target());
         if (target == "/echo") {
             http::response<http::string_body> res{http::status::ok, 11};
@@ -78,10 +80,13 @@ private:
             res.prepare_payload();
             http::write(stream, res, ec);
         } else if (target == "/events") {
-            std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+            std::string head =
+                "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n";
             net::write(stream, net::buffer(head), ec);
             for (int i = 1; i <= 3 && !ec; ++i) {
-                if (i > 1) wait_released(i - 1);
+                if (i > 1)
+                    wait_released(i - 1);
                 std::string event = "data: " + std::to_string(i) + "\n\n";
                 char size[16];
                 std::snprintf(size, sizeof size, "%zx\r\n", event.size());
@@ -90,7 +95,8 @@ private:
             net::write(stream, net::buffer(std::string("0\r\n\r\n")), ec);
         } else if (target == "/stall") {
             char byte;
-            beast::get_lowest_layer(stream).read_some(net::buffer(&byte, 1), ec);  // until the client leaves
+            beast::get_lowest_layer(stream).read_some(net::buffer(&byte, 1),
+                                                      ec);  // until the client leaves
         } else {
             http::response<http::string_body> res{http::status::not_found, 11};
             res.body() = "nope";
@@ -104,11 +110,13 @@ private:
             tcp::socket socket(ioc_);
             beast::error_code ec;
             acceptor_.accept(socket, ec);
-            if (ec || stopping_) return;
+            if (ec || stopping_)
+                return;
             if (tls_) {
                 beast::ssl_stream<tcp::socket> stream(std::move(socket), *tls_);
                 stream.handshake(net::ssl::stream_base::server, ec);
-                if (!ec) handle(stream);
+                if (!ec)
+                    handle(stream);
             } else {
                 handle(socket);
             }
@@ -163,7 +171,8 @@ TEST(HttpClient, ChunkedStreamArrivesPieceByPieceInOrder) {
         received.append(bytes);
         // The server sends the next event only once we have seen this one: proof that the body
         // is delivered as it arrives, not at the end.
-        if (received.size() % 9 == 0) server.release_next_chunk();
+        if (received.size() % 9 == 0)
+            server.release_next_chunk();
         return true;
     };
     auto status = client.request_stream(req, handlers);
@@ -181,7 +190,8 @@ TEST(HttpClient, StreamCanBeCancelledFromAnotherThread) {
     std::atomic<bool> got_first{false};
     HttpStreamHandlers handlers;
     handlers.on_data = [&](std::string_view) {
-        if (!got_first.exchange(true)) first.set_value();
+        if (!got_first.exchange(true))
+            first.set_value();
         return true;
     };
     std::thread canceller([&] {

@@ -11,18 +11,22 @@ namespace parley::transport {
 namespace {
 
 TEST(LivePath, SdkDoubleSlashPathWithKey) {
-    auto p = parse_live_path("//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=K");
+    auto p = parse_live_path(
+        "//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=K");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->backend, LiveBackend::kGeminiApi);
     EXPECT_EQ(p->api_version, "v1beta");
     EXPECT_FALSE(p->constrained);
     EXPECT_EQ(p->prefix, "");
     EXPECT_EQ(p->key, "K");
-    EXPECT_EQ(p->normalized, "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent");
+    EXPECT_EQ(p->normalized,
+              "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent");
 }
 
 TEST(LivePath, ProxyPrefixIsAllowed) {
-    auto p = parse_live_path("/proxy//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=K");
+    auto p = parse_live_path(
+        "/proxy//ws/"
+        "google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=K");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->prefix, "/proxy");
 }
@@ -39,7 +43,8 @@ TEST(LivePath, ConstrainedWithAccessToken) {
 }
 
 TEST(LivePath, VertexPath) {
-    auto p = parse_live_path("//ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent");
+    auto p =
+        parse_live_path("//ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent");
     ASSERT_TRUE(p);
     EXPECT_EQ(p->backend, LiveBackend::kVertex);
     EXPECT_EQ(p->api_version, "v1beta1");
@@ -47,9 +52,12 @@ TEST(LivePath, VertexPath) {
 
 TEST(LivePath, OtherPathsAreNotLivePaths) {
     EXPECT_FALSE(parse_live_path("/"));
-    EXPECT_FALSE(parse_live_path("/ws/google.ai.generativelanguage.v1beta.GenerativeService.Other"));
-    EXPECT_FALSE(parse_live_path("/ws/google.ai.generativelanguage..GenerativeService.BidiGenerateContent"));
-    EXPECT_FALSE(parse_live_path("/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent/extra"));
+    EXPECT_FALSE(
+        parse_live_path("/ws/google.ai.generativelanguage.v1beta.GenerativeService.Other"));
+    EXPECT_FALSE(
+        parse_live_path("/ws/google.ai.generativelanguage..GenerativeService.BidiGenerateContent"));
+    EXPECT_FALSE(parse_live_path(
+        "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent/extra"));
     EXPECT_FALSE(parse_live_path("/ws/google.cloud.aiplatform.v1.LlmBidiService/Other"));
 }
 

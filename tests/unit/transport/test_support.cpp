@@ -27,7 +27,8 @@ void run(const std::string& command) {
 TestPki make_pki() {
     TestPki pki;
     char templ[] = "/tmp/parley-transport-pki-XXXXXX";
-    if (!mkdtemp(templ)) std::abort();
+    if (!mkdtemp(templ))
+        std::abort();
     pki.dir = templ;
     const std::string d = pki.dir + "/";
     pki.ca_cert = d + "ca.pem";
@@ -46,11 +47,13 @@ TestPki make_pki() {
                "extendedKeyUsage=serverAuth\n"
                "subjectAltName=DNS:localhost,DNS:generativelanguage.googleapis.com\n";
     }
-    run("openssl req" + ec + " -keyout " + pki.server_key + " -out " + d + "server.csr -subj /CN=localhost");
+    run("openssl req" + ec + " -keyout " + pki.server_key + " -out " + d +
+        "server.csr -subj /CN=localhost");
     run("openssl x509 -req -in " + d + "server.csr -CA " + pki.ca_cert + " -CAkey " + d +
         "ca.key -CAcreateserial -out " + pki.server_cert + " -days 2 -extfile " + d + "server.ext");
     run("openssl req -x509" + ec + " -keyout " + pki.rogue_key + " -out " + pki.rogue_cert +
-        " -days 2 -subj /CN=localhost -addext subjectAltName=DNS:localhost,DNS:generativelanguage.googleapis.com");
+        " -days 2 -subj /CN=localhost -addext "
+        "subjectAltName=DNS:localhost,DNS:generativelanguage.googleapis.com");
     return pki;
 }
 
@@ -82,7 +85,8 @@ RawListener::RawListener() {
 }
 
 RawListener::~RawListener() {
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0)
+        ::close(fd);
 }
 
 int RawListener::accept_one() const {
@@ -106,7 +110,8 @@ bool raw_send(int fd, const std::string& bytes) {
     std::size_t sent = 0;
     while (sent < bytes.size()) {
         ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) return false;
+        if (n <= 0)
+            return false;
         sent += static_cast<std::size_t>(n);
     }
     return true;
@@ -118,16 +123,19 @@ std::string raw_read_until(int fd, const std::string& until) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (data.find(until) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
         pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, 100) <= 0) continue;
+        if (::poll(&p, 1, 100) <= 0)
+            continue;
         ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-        if (n <= 0) break;
+        if (n <= 0)
+            break;
         data.append(buf, static_cast<std::size_t>(n));
     }
     return data;
 }
 
 void raw_close(int fd) {
-    if (fd >= 0) ::close(fd);
+    if (fd >= 0)
+        ::close(fd);
 }
 
 std::string client_frame(int opcode, const std::string& payload, std::uint64_t declared_length) {
@@ -142,7 +150,8 @@ std::string client_frame(int opcode, const std::string& payload, std::uint64_t d
         frame += static_cast<char>(length & 0xFF);
     } else {
         frame += static_cast<char>(0x80 | 127);
-        for (int shift = 56; shift >= 0; shift -= 8) frame += static_cast<char>((length >> shift) & 0xFF);
+        for (int shift = 56; shift >= 0; shift -= 8)
+            frame += static_cast<char>((length >> shift) & 0xFF);
     }
     const unsigned char mask[4] = {0x12, 0x34, 0x56, 0x78};
     for (unsigned char m : mask) frame += static_cast<char>(m);
@@ -153,10 +162,12 @@ std::string client_frame(int opcode, const std::string& payload, std::uint64_t d
 }
 
 bool raw_ws_handshake(int fd, const std::string& target) {
-    std::string request = "GET " + target +
-                          " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    if (!raw_send(fd, request)) return false;
+    std::string request =
+        "GET " + target +
+        " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    if (!raw_send(fd, request))
+        return false;
     std::string answer = raw_read_until(fd, "\r\n\r\n");
     return answer.rfind("HTTP/1.1 101", 0) == 0;
 }

@@ -40,7 +40,8 @@ std::string raw_read_until(int fd, const std::string& until);
 void raw_close(int fd);
 // A masked client frame (FIN set) with `opcode` and `payload`; `declared_length` overrides the
 // length field (to send a truncated frame).
-std::string client_frame(int opcode, const std::string& payload, std::uint64_t declared_length = ~0ull);
+std::string client_frame(int opcode, const std::string& payload,
+                         std::uint64_t declared_length = ~0ull);
 // A raw WebSocket client handshake on `fd` for `target`; true when the 101 came back.
 bool raw_ws_handshake(int fd, const std::string& target);
 

@@ -33,7 +33,8 @@ struct Events {
     int terminal_events = 0;
 
     // Handlers recording into `events`; with `echo_to`, each message is sent back on it.
-    static WsHandlers handlers(const std::shared_ptr<Events>& events, WsConnection* echo_to = nullptr) {
+    static WsHandlers handlers(const std::shared_ptr<Events>& events,
+                               WsConnection* echo_to = nullptr) {
         WsHandlers h;
         h.on_message = [events, echo_to](MessageKind kind, std::string payload) {
             if (echo_to) {
@@ -67,7 +68,8 @@ struct Events {
         return h;
     }
 
-    bool wait(const std::function<bool(Events&)>& done, std::chrono::seconds limit = std::chrono::seconds(20)) {
+    bool wait(const std::function<bool(Events&)>& done,
+              std::chrono::seconds limit = std::chrono::seconds(20)) {
         std::unique_lock lock(mutex);
         return changed.wait_for(lock, limit, [&] { return done(*this); });
     }
@@ -105,7 +107,8 @@ protected:
                     std::lock_guard lock(mutex_);
                     requests_.push_back(request);
                 }
-                if (accept && !accept(request)) return UpgradeDecision::reject(404, "no such endpoint\n");
+                if (accept && !accept(request))
+                    return UpgradeDecision::reject(404, "no such endpoint\n");
                 return UpgradeDecision::accept([this](std::unique_ptr<WsConnection> conn) {
                     auto events = std::make_shared<Events>();
                     conn->start(Events::handlers(events, echo_ ? conn.get() : nullptr));
@@ -124,7 +127,9 @@ protected:
         auto promise = std::make_shared<std::promise<Result<std::unique_ptr<WsConnection>>>>();
         auto future = promise->get_future();
         connect_ws(loop_, url, std::move(headers), std::move(options),
-                   [promise](Result<std::unique_ptr<WsConnection>> result) { promise->set_value(std::move(result)); });
+                   [promise](Result<std::unique_ptr<WsConnection>> result) {
+                       promise->set_value(std::move(result));
+                   });
         return wait_for(future, std::chrono::seconds(30));
     }
 

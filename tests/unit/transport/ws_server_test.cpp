@@ -16,11 +16,14 @@ class WsServerTest : public WsFixture {
 protected:
     void SetUp() override {
         WsFixture::SetUp();
-        start_server({}, [](const UpgradeRequest& request) { return parse_live_path(request.target).has_value(); });
+        start_server({}, [](const UpgradeRequest& request) {
+            return parse_live_path(request.target).has_value();
+        });
     }
 };
 
-constexpr const char* kGeminiPath = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
+constexpr const char* kGeminiPath =
+    "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent";
 
 TEST_F(WsServerTest, AcceptsTheSdkDoubleSlashPathAndPassesTheQuery) {
     auto conn = connect(ws_url(std::string("/") + kGeminiPath + "?key=K123"),
@@ -52,8 +55,9 @@ TEST_F(WsServerTest, AcceptsConstrainedWithAccessToken) {
 }
 
 TEST_F(WsServerTest, AcceptsVertexPathWithAuthHeaders) {
-    auto conn = connect(ws_url("//ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent"),
-                        {{"Authorization", "Bearer tok"}, {"x-goog-api-key", "VK"}});
+    auto conn =
+        connect(ws_url("//ws/google.cloud.aiplatform.v1beta1.LlmBidiService/BidiGenerateContent"),
+                {{"Authorization", "Bearer tok"}, {"x-goog-api-key", "VK"}});
     ASSERT_TRUE(conn) << conn.error().message();
     auto reqs = requests();
     ASSERT_EQ(reqs.size(), 1u);
@@ -68,7 +72,8 @@ TEST_F(WsServerTest, RejectsOtherPathsWithTheOwnersStatus) {
     EXPECT_EQ(error_kind(conn.error()), Error::kHandshakeRejected) << conn.error().message();
     EXPECT_EQ(http_status_of(conn.error()), 404);
     EXPECT_NE(conn.error().message().find("404"), std::string::npos) << conn.error().message();
-    EXPECT_EQ(conn.error().message().find("SECRETKEY123"), std::string::npos) << conn.error().message();
+    EXPECT_EQ(conn.error().message().find("SECRETKEY123"), std::string::npos)
+        << conn.error().message();
 }
 
 TEST_F(WsServerTest, PlainHttpRequestGetsUpgradeRequired) {
@@ -83,7 +88,8 @@ TEST_F(WsServerTest, PlainHttpRequestGetsUpgradeRequired) {
 TEST_F(WsServerTest, ListeningOnABusyPortFails) {
     WsServerOptions options;
     options.port = server_->port();
-    auto second = WsServer::listen(loop_, options, [](const UpgradeRequest&) { return UpgradeDecision{}; });
+    auto second =
+        WsServer::listen(loop_, options, [](const UpgradeRequest&) { return UpgradeDecision{}; });
     ASSERT_FALSE(second);
     EXPECT_EQ(error_kind(second.error()), Error::kListenFailed) << second.error().message();
 }

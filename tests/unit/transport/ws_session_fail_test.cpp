@@ -6,11 +6,11 @@
 
 #include <utility>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/_experimental/test/fail_count.hpp>
 #include <boost/beast/_experimental/test/stream.hpp>
-#include <gtest/gtest.h>
 
 #include "transport/error.hpp"
 
@@ -49,13 +49,15 @@ Outcome run_exchange(std::size_t fail_after) {
             beast::get_lowest_layer(server_ws).close();
             return;
         }
-        session = std::make_shared<WsSession<beast::test::stream>>(std::move(server_ws), 1 << 20, "test-peer");
+        session = std::make_shared<WsSession<beast::test::stream>>(std::move(server_ws), 1 << 20,
+                                                                   "test-peer");
         WsHandlers handlers;
         auto* raw = session.get();
         handlers.on_message = [&out, raw](MessageKind kind, std::string payload) {
             out.messages.push_back(payload);
             raw->send(kind, payload);
-            if (out.messages.size() == 2) raw->send(MessageKind::kBinary, std::string(100'000, 'q'));
+            if (out.messages.size() == 2)
+                raw->send(MessageKind::kBinary, std::string(100'000, 'q'));
         };
         handlers.on_close = [&out](const CloseInfo& info) {
             out.close = info;
@@ -72,23 +74,28 @@ Outcome run_exchange(std::size_t fail_after) {
     std::function<void(int)> peer_read;
     peer_read = [&](int seen) {
         peer.async_read(peer_buffer, [&, seen](beast::error_code ec, std::size_t) {
-            if (ec) return;
+            if (ec)
+                return;
             peer_buffer.consume(peer_buffer.size());
             if (seen + 1 == 3) {
                 out.peer_got_echo = true;
-                peer.async_close(websocket::close_reason(static_cast<websocket::close_code>(4001), "done"),
-                                 [](beast::error_code) {});
+                peer.async_close(
+                    websocket::close_reason(static_cast<websocket::close_code>(4001), "done"),
+                    [](beast::error_code) {});
                 return;
             }
             peer_read(seen + 1);
         });
     };
     peer.async_handshake("localhost", "/", [&](beast::error_code ec) {
-        if (ec) return;
+        if (ec)
+            return;
         peer.write(net::buffer(std::string("one")), ec);
-        if (ec) return;
+        if (ec)
+            return;
         peer.write(net::buffer(std::string("two")), ec);
-        if (ec) return;
+        if (ec)
+            return;
         peer_read(0);
     });
     ioc.run();
@@ -101,7 +108,8 @@ TEST(WsSessionFailLoop, EveryFailurePointEndsCleanly) {
     for (; n < 200 && !completed; ++n) {
         SCOPED_TRACE("fail_after=" + std::to_string(n));
         Outcome out = run_exchange(n);
-        if (out.handshake_failed) continue;
+        if (out.handshake_failed)
+            continue;
         ASSERT_EQ(out.terminal_events, 1);
         if (out.close) {
             EXPECT_EQ(out.close->code, 4001);
@@ -113,7 +121,8 @@ TEST(WsSessionFailLoop, EveryFailurePointEndsCleanly) {
         } else {
             ASSERT_TRUE(out.error.has_value());
             EXPECT_NE(error_kind(*out.error), Error{}) << out.error->message();
-            EXPECT_NE(out.error->message().find("test-peer"), std::string::npos) << out.error->message();
+            EXPECT_NE(out.error->message().find("test-peer"), std::string::npos)
+                << out.error->message();
         }
     }
     EXPECT_TRUE(completed) << "no run got past every failure point";
@@ -128,14 +137,17 @@ TEST(WsSessionFailLoop, PeerThatStopsMidMessageIsConnectionLost) {
     websocket::stream<beast::test::stream> server_ws(std::move(local));
     // Client handshake request written by hand, then a binary frame header promising 50 bytes,
     // 5 bytes of it, and the peer closes.
-    net::write(remote, net::buffer(std::string(
-        "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
+    net::write(
+        remote,
+        net::buffer(std::string(
+            "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")));
     std::optional<std::error_code> error;
     std::shared_ptr<WsSession<beast::test::stream>> session;
     server_ws.async_accept([&](beast::error_code ec) {
         ASSERT_FALSE(ec) << ec.message();
-        session = std::make_shared<WsSession<beast::test::stream>>(std::move(server_ws), 1 << 20, "half-peer");
+        session = std::make_shared<WsSession<beast::test::stream>>(std::move(server_ws), 1 << 20,
+                                                                   "half-peer");
         WsHandlers handlers;
         handlers.on_error = [&](std::error_code e) { error = e; };
         session->start(std::move(handlers));

@@ -165,7 +165,8 @@ TEST_F(WsTest, OversizedMessageFailsReceiverAndPeerSees1009) {
     ASSERT_TRUE(server->wait_end());
     ASSERT_TRUE(server->error.has_value()) << server->close->code << " " << server->close->reason;
     EXPECT_EQ(error_kind(*server->error), Error::kMessageTooBig);
-    EXPECT_NE(server->error->message().find("too big"), std::string::npos) << server->error->message();
+    EXPECT_NE(server->error->message().find("too big"), std::string::npos)
+        << server->error->message();
     ASSERT_TRUE(events->wait_end());
     ASSERT_TRUE(events->close.has_value()) << events->error->message();
     EXPECT_EQ(events->close->code, kCloseTooBig);
@@ -186,7 +187,8 @@ TEST_F(WsTest, PeerVanishingMidMessageGivesClearError) {
     ASSERT_TRUE(server->error.has_value());
     EXPECT_EQ(error_kind(*server->error), Error::kConnectionLost) << server->error->message();
     EXPECT_EQ(*server->error, Condition::kConnectionClosed);
-    EXPECT_NE(server->error->message().find("connection lost"), std::string::npos) << server->error->message();
+    EXPECT_NE(server->error->message().find("connection lost"), std::string::npos)
+        << server->error->message();
     EXPECT_TRUE(server->messages.empty());
 }
 
@@ -198,7 +200,8 @@ TEST_F(WsTest, HandshakeTimeoutIsReportedAsTimeout) {
     ASSERT_FALSE(conn);
     EXPECT_EQ(error_kind(conn.error()), Error::kTimeout) << conn.error().message();
     EXPECT_EQ(conn.error(), Condition::kTimeout);
-    EXPECT_NE(conn.error().message().find("timed out"), std::string::npos) << conn.error().message();
+    EXPECT_NE(conn.error().message().find("timed out"), std::string::npos)
+        << conn.error().message();
 }
 
 TEST_F(WsTest, TlsHandshakeTimeoutIsReportedAsTimeout) {
@@ -270,7 +273,8 @@ protected:
 
 TEST_F(WssTest, MessagesPingAndCloseOverTls) {
     start_tls_server();
-    auto conn = connect("wss://localhost:" + std::to_string(server_->port()) + "/x", {}, tls_options("localhost"));
+    auto conn = connect("wss://localhost:" + std::to_string(server_->port()) + "/x", {},
+                        tls_options("localhost"));
     ASSERT_TRUE(conn) << conn.error().message();
     auto events = std::make_shared<Events>();
     (*conn)->start(Events::handlers(events));
@@ -308,7 +312,8 @@ TEST_F(WssTest, AddressNotInCertificateIsRefused) {
     ASSERT_FALSE(conn);
     EXPECT_EQ(error_kind(conn.error()), Error::kHostMismatch) << conn.error().message();
     EXPECT_EQ(conn.error(), Condition::kTlsFailed);
-    EXPECT_NE(conn.error().message().find("'127.0.0.1'"), std::string::npos) << conn.error().message();
+    EXPECT_NE(conn.error().message().find("'127.0.0.1'"), std::string::npos)
+        << conn.error().message();
 }
 
 TEST_F(WssTest, WrongHostNameIsRefused) {
@@ -316,15 +321,18 @@ TEST_F(WssTest, WrongHostNameIsRefused) {
     auto conn = connect("wss://wrong.example:443/", {}, tls_options("wrong.example"));
     ASSERT_FALSE(conn);
     EXPECT_EQ(error_kind(conn.error()), Error::kHostMismatch) << conn.error().message();
-    EXPECT_NE(conn.error().message().find("wrong.example"), std::string::npos) << conn.error().message();
+    EXPECT_NE(conn.error().message().find("wrong.example"), std::string::npos)
+        << conn.error().message();
 }
 
 TEST_F(WssTest, UntrustedCertificateIsRefused) {
     start_tls_server(/*rogue=*/true);
-    auto conn = connect("wss://localhost:" + std::to_string(server_->port()) + "/", {}, tls_options("localhost"));
+    auto conn = connect("wss://localhost:" + std::to_string(server_->port()) + "/", {},
+                        tls_options("localhost"));
     ASSERT_FALSE(conn);
     EXPECT_EQ(error_kind(conn.error()), Error::kNotVerified) << conn.error().message();
-    EXPECT_NE(conn.error().message().find("--ca-file"), std::string::npos) << conn.error().message();
+    EXPECT_NE(conn.error().message().find("--ca-file"), std::string::npos)
+        << conn.error().message();
 }
 
 TEST_F(WssTest, MissingCaFileIsAConfigError) {
