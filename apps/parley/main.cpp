@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     parley::app::add_serve_command(app);
     parley::app::add_say_command(app);
+    parley::app::add_demo_command(app);
     CLI11_PARSE(app, argc, argv);
     return parley::app::exit_code();
 }

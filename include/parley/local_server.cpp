@@ -16,8 +16,8 @@ bool set_log_level(std::string_view level) {
     return true;
 }
 
-Status speak_to_wav(const std::string& text, const std::string& voice, int rate_hz,
-                    const std::string& path) {
+Result<std::vector<std::int16_t>> speak(const std::string& text, const std::string& voice,
+                                        int rate_hz) {
     auto synthesizer = server::Synthesizer::create();
     if (!synthesizer) return fail(synthesizer.error());
     auto flite_voice = server::flite_voice_for(voice);
@@ -27,10 +27,15 @@ Status speak_to_wav(const std::string& text, const std::string& voice, int rate_
     }
     auto pcm = synthesizer->synthesize(text, flite_voice);
     if (!pcm) return fail(pcm.error());
-    auto samples = rate_hz == server::Synthesizer::kOutputRateHz
-                       ? std::move(*pcm)
-                       : dsp::resample(*pcm, server::Synthesizer::kOutputRateHz, rate_hz);
-    return dsp::write_wav_mono(path, samples, rate_hz);
+    if (rate_hz == server::Synthesizer::kOutputRateHz) return std::move(*pcm);
+    return dsp::resample(*pcm, server::Synthesizer::kOutputRateHz, rate_hz);
+}
+
+Status speak_to_wav(const std::string& text, const std::string& voice, int rate_hz,
+                    const std::string& path) {
+    auto samples = speak(text, voice, rate_hz);
+    if (!samples) return fail(samples.error());
+    return dsp::write_wav_mono(path, *samples, rate_hz);
 }
 
 }  // namespace parley

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "server/live_server.hpp"
@@ -25,6 +26,11 @@ using BrainKind = server::BrainKind;
 // Sets how much Parley logs to stderr: "debug", "info", "warn", "error" or "off". False for
 // any other text.
 [[nodiscard]] bool set_log_level(std::string_view level);
+
+// `text` spoken by the flite voice behind the Live API voice name `voice` (or a flite voice name:
+// slt, rms, awb), as mono PCM16 at `rate_hz`.
+[[nodiscard]] Result<std::vector<std::int16_t>> speak(const std::string& text,
+                                                      const std::string& voice, int rate_hz);
 
 [[nodiscard]] Status speak_to_wav(const std::string& text, const std::string& voice, int rate_hz,
                                   const std::string& path);
