@@ -64,7 +64,9 @@ test('a tool call is answered through toolResponse and then spoken', async () =>
       parameters: { type: 'OBJECT', properties: { city: { type: 'STRING' } } },
     }] }],
   });
-  await sendAudio(c.session, Buffer.concat([silence(300), speak('get the weather in paris'), silence(1500)]));
+  // Typed: pocketsphinx often hears a spoken "get" as "yet", and the built-in brain calls a
+  // function only when every word of its name was said.
+  c.session.sendClientContent({ turns: 'get the weather in paris', turnComplete: true });
   await c.waitFor(() => c.events.some((e) => e.m?.toolCall), 'toolCall');
   const call = c.events.find((e) => e.m?.toolCall).m.toolCall.functionCalls[0];
   assert.equal(call.name, 'get_weather');
