@@ -547,7 +547,10 @@ void ServerSession::start_reply(Clock::time_point user_end) {
     turn->number = ++turns_started_;
     turn->user_end = user_end;
     turn_ = std::move(turn);
+    generate();
+}
 
+void ServerSession::generate() {
     BrainRequest request;
     request.system_instruction = system_instruction_;
     request.history = state_->history;
@@ -636,16 +639,7 @@ void ServerSession::on_tool_response(protocol::ToolResponse response) {
     if (answered && turn_ && turn_->pending_tool_ids.empty() && !turn_->generating) {
         // The model goes on with the same turn, now knowing the result.
         turn_->generating = true;
-        BrainRequest request;
-        request.system_instruction = system_instruction_;
-        request.history = state_->history;
-        request.tools = tools_;
-        auto relay = std::make_shared<ReplyRelay>(weak_from_this(), engines_.loop, turn_->number);
-        output_queue_->post([relay, request = std::move(request), cancelled = turn_->cancelled,
-                             style = ReplyStyle{audio_out_, voice_}, &brain = engines_.brain,
-                             synthesizer = engines_.synthesizer] {
-            generate_reply(brain, synthesizer, request, style, *cancelled, *relay);
-        });
+        generate();
     }
 }
 

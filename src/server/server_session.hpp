@@ -68,6 +68,8 @@ private:
     void on_user_text(std::string text, std::optional<UserTurn> spoken);
 
     void start_reply(std::chrono::steady_clock::time_point user_end);
+    // Asks the brain for the current turn's next reply, on the output queue.
+    void generate();
     void on_sentence(std::uint64_t turn, std::size_t index, std::string text,
                      std::vector<int16_t> pcm);
     void on_tool_call(std::uint64_t turn, ToolCall call);
