@@ -28,9 +28,10 @@ test: setup
 	@bash scripts/run_tests.sh build
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, without tests that
-# pace audio in real time.
+# pace audio in real time. Warnings are errors in the plain build only: g++ 12 raises false
+# maybe-uninitialized warnings inside Boost and <regex> when instrumenting.
 test-asan: setup
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address -DPARLEY_BENCH=OFF $(CMAKE_FLAGS)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF
 	cmake --build build-asan -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  bash scripts/run_tests.sh build-asan -LE realtime
