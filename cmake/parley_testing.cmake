@@ -8,12 +8,12 @@ function(parley_add_library layer)
   target_link_libraries(parley_${layer} PUBLIC ${ARG_DEPS} PRIVATE parley_warnings ${ARG_PRIVATE_DEPS})
 endfunction()
 
-# parley_add_test(<name> SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s]): a GoogleTest binary
-# registered with CTest test by test.
+# parley_add_test(<name> SOURCES ... LIBS ... [LABELS ...] [TIMEOUT s] [ENVIRONMENT VAR=value]):
+# a GoogleTest binary registered with CTest test by test.
 # LABELS (one): "unit" (default), "realtime" (paces audio in real time; left out of sanitizer
 # runs), "slow".
 function(parley_add_test name)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TIMEOUT;ENVIRONMENT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main
                         parley_warnings)
@@ -30,8 +30,12 @@ function(parley_add_test name)
   else()
     set(label unit)
   endif()
+  set(environment)
+  if(ARG_ENVIRONMENT)
+    set(environment ENVIRONMENT "${ARG_ENVIRONMENT}")
+  endif()
   gtest_discover_tests(${name}
-    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT}
+    PROPERTIES LABELS ${label} TIMEOUT ${ARG_TIMEOUT} ${environment}
     DISCOVERY_TIMEOUT 60)
 endfunction()
 include(GoogleTest)
