@@ -28,14 +28,14 @@ test: setup
 	@bash scripts/run_tests.sh build
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, without tests that
-# pace audio in real time. Warnings are errors in the plain build only: g++ 12 raises false
+# pace audio in real time or soak for minutes. Warnings are errors in the plain build only: g++ 12 raises false
 # maybe-uninitialized warnings inside Boost and <regex> when instrumenting.
 test-asan: setup
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF
 	cmake --build build-asan -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
-	  bash scripts/run_tests.sh build-asan -LE realtime
+	  bash scripts/run_tests.sh build-asan -LE "realtime|soak"
 
 fuzz: setup
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_FUZZ=ON -DPARLEY_BENCH=OFF
