@@ -7,8 +7,11 @@
 #include <string>
 #include <unordered_map>
 
+#include "transport/internal.hpp"
+
 namespace parley::transport {
-namespace {
+
+namespace detail {
 
 const char* base_message(Error e) {
     switch (e) {
@@ -56,6 +59,10 @@ const char* base_message(Error e) {
     return "unknown transport error";
 }
 
+}  // namespace detail
+
+namespace {
+
 Condition condition_of(Error e) {
     switch (e) {
         case Error::kInvalidUrl:
@@ -91,7 +98,9 @@ Condition condition_of(Error e) {
 class ErrorCategory final : public std::error_category {
 public:
     const char* name() const noexcept override { return "parley.transport"; }
-    std::string message(int ev) const override { return base_message(static_cast<Error>(ev)); }
+    std::string message(int ev) const override {
+        return detail::base_message(static_cast<Error>(ev));
+    }
     std::error_condition default_error_condition(int ev) const noexcept override {
         return make_error_condition(condition_of(static_cast<Error>(ev)));
     }

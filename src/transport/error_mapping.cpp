@@ -19,40 +19,6 @@ namespace http = boost::beast::http;
 namespace parley::transport::detail {
 namespace {
 
-// The one-line advice for a kind, without the generic prefix of base_message().
-const char* advice(Error kind) {
-    switch (kind) {
-        case Error::kResolveFailed:
-            return "host name lookup failed (check the host name and DNS)";
-        case Error::kConnectFailed:
-            return "could not connect (is the server running, the port right?)";
-        case Error::kTlsFailed:
-            return "TLS failed (is the port speaking TLS?)";
-        case Error::kHandshakeFailed:
-            return "WebSocket handshake failed (is this a WebSocket endpoint?)";
-        case Error::kTimeout:
-            return "timed out (the peer did not answer in time)";
-        case Error::kMessageTooBig:
-            return "message too big (raise the maximum message size?)";
-        case Error::kClosedByPeer:
-            return "connection closed by the peer";
-        case Error::kConnectionLost:
-            return "connection lost (the peer went away without closing)";
-        case Error::kProtocolError:
-            return "protocol violation by the peer";
-        case Error::kCancelled:
-            return "cancelled";
-        case Error::kHttpFailed:
-            return "HTTP request failed";
-        case Error::kBodyTooLarge:
-            return "response body too large (raise the maximum body size?)";
-        case Error::kListenFailed:
-            return "could not listen (is the port already in use?)";
-        default:
-            return "failed";
-    }
-}
-
 Error classify(Error fallback, const boost::system::error_code& ec) {
     if (ec == net::error::operation_aborted)
         return Error::kCancelled;
@@ -99,7 +65,7 @@ Error classify(Error fallback, const boost::system::error_code& ec) {
 std::error_code map_error(Error fallback, const boost::system::error_code& ec,
                           std::string_view what) {
     Error kind = classify(fallback, ec);
-    std::string message = std::string(what) + ": " + advice(kind) + " (" + ec.message() + ")";
+    std::string message = std::string(what) + ": " + base_message(kind) + " (" + ec.message() + ")";
     return make_error(kind, message);
 }
 

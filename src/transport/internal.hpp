@@ -30,6 +30,9 @@ namespace parley::transport::detail {
 
 boost::asio::io_context& io_context_of(EventLoop& loop);
 
+// The one-line message of a kind, with what to do about it.
+const char* base_message(Error e);
+
 // Maps a Beast/Asio/OpenSSL error into a detailed transport error: "<what>: <advice> (<detail>)".
 // `fallback` is used when the code has no more specific meaning. `what` names the operation and
 // host (never a URL with a key), e.g. "connecting to example.com:443".
