@@ -3,48 +3,14 @@
 
 #include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <random>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "allocation_count.hpp"
 #include "dsp/frame.hpp"
-
-// Allocation trap: while `g_trap_allocations` is set on a thread, every operator new on that
-// thread is counted. The ring's write/read/flush run under it to prove they never allocate.
-// g++ 12 inlines these replacements and then sees a malloc'd pointer reach "operator delete"
-// and free(); that pairing is exactly what we intend.
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-thread_local bool g_trap_allocations = false;
-std::atomic<int> g_trapped_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-    if (g_trap_allocations)
-        g_trapped_allocations.fetch_add(1);
-    if (void* p = std::malloc(size == 0 ? 1 : size))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-    return operator new(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
 
 namespace parley::dsp {
 namespace {
@@ -151,8 +117,7 @@ TEST(FrameRingTest, NeverAllocatesAfterConstruction) {
     FrameRing ring(4096);
     std::vector<std::int16_t> frame(kInputFrameSamples, 7);
     std::vector<std::int16_t> out(kInputFrameSamples);
-    g_trapped_allocations = 0;
-    g_trap_allocations = true;
+    const std::uint64_t before = test::thread_allocations();
     for (int i = 0; i < 1000; ++i) {
         ring.write(frame);
         if (i % 3 == 0)
@@ -163,15 +128,12 @@ TEST(FrameRingTest, NeverAllocatesAfterConstruction) {
         (void)ring.available_to_read();
         (void)ring.available_to_write();
     }
-    g_trap_allocations = false;
-    EXPECT_EQ(g_trapped_allocations.load(), 0);
-    // The trap itself works: an allocation under it is counted.
-    g_trap_allocations = true;
-    // (A direct call: a new-expression whose result is unused may be elided.)
+    EXPECT_EQ(test::thread_allocations() - before, 0u);
+    // The counter does count (the test can fail). A direct call: a new-expression whose result
+    // is unused may be elided.
     void* p = ::operator new(16);
-    g_trap_allocations = false;
     ::operator delete(p);
-    EXPECT_EQ(g_trapped_allocations.load(), 1);
+    EXPECT_EQ(test::thread_allocations() - before, 1u);
 }
 
 // Producer and consumer on two threads, odd chunk sizes, occasional flushes. Every sample the

@@ -1,53 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Player: turn tagging and flush (never the next turn's audio), pause/resume with fades, no
-// clicks (second-difference test on a sine), played-ms accounting, no allocation on pull() (this
-// binary replaces operator new with a counting one), and an io-thread/dsp-thread stress.
+// clicks (second-difference test on a sine), played-ms accounting, no allocation on pull() (counted
+// by allocation_count.hpp), and an io-thread/dsp-thread stress.
 #include "dsp/player.hpp"
 
-#include <atomic>
 #include <cmath>
-#include <cstdlib>
-#include <new>
 #include <numbers>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "allocation_count.hpp"
 #include "dsp/frame.hpp"
-
-// GCC 12 cannot see that the replaced operator new below allocates with malloc, and flags the
-// matching free() wherever it inlines the pair.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
-// Counts every allocation made through operator new in this binary.
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-    g_allocations.fetch_add(1, std::memory_order_relaxed);
-    if (void* p = std::malloc(size == 0 ? 1 : size))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-    return operator new(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
 
 namespace parley::dsp {
 namespace {
@@ -240,7 +205,7 @@ TEST(Player, PullDoesNotAllocate) {
     }
     Pcm frame(kFrame);
     p.pull(frame);  // warm
-    const std::uint64_t before = g_allocations.load();
+    const std::uint64_t before = test::thread_allocations();
     for (int i = 0; i < 100; ++i) {
         p.pull(frame);
         if (i == 20)
@@ -248,12 +213,12 @@ TEST(Player, PullDoesNotAllocate) {
         if (i == 30)
             p.resume();
     }
-    const std::uint64_t after = g_allocations.load();
+    const std::uint64_t after = test::thread_allocations();
     EXPECT_EQ(after - before, 0u);
     // The counter does count (the test can fail).
     Pcm probe;
     probe.reserve(10);
-    EXPECT_GT(g_allocations.load(), after);
+    EXPECT_GT(test::thread_allocations(), after);
 }
 
 TEST(Player, ConcurrentPushAndPullKeepOrder) {
