@@ -14,6 +14,7 @@
 
 #include "base/log.hpp"
 #include "transport/connect_steps.ipp"
+#include "transport/draining_tcp_stream.ipp"
 #include "transport/ws_client.hpp"
 #include "transport/ws_server.hpp"
 #include "transport/ws_session.ipp"
@@ -216,12 +217,12 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
 
     static net::awaitable<void> serve_connection(std::shared_ptr<Impl> self, tcp::socket socket) {
         std::string remote = remote_of(socket);
-        beast::tcp_stream stream(std::move(socket));
         if (!self->tls) {
-            co_await serve_upgrade(self, std::move(stream), remote);
+            co_await serve_upgrade(self, detail::DrainingTcpStream(std::move(socket)), remote);
             co_return;
         }
-        beast::ssl_stream<beast::tcp_stream> tls_stream(std::move(stream), *self->tls);
+        beast::ssl_stream<beast::tcp_stream> tls_stream(beast::tcp_stream(std::move(socket)),
+                                                        *self->tls);
         boost::system::error_code ec;
         beast::get_lowest_layer(tls_stream).expires_after(self->options.handshake_timeout);
         co_await tls_stream.async_handshake(net::ssl::stream_base::server,
@@ -244,7 +245,7 @@ struct WsServer::Impl : std::enable_shared_from_this<WsServer::Impl> {
         res.prepare_payload();
         boost::system::error_code ec;
         co_await http::async_write(stream, res, net::redirect_error(net::use_awaitable, ec));
-        if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+        if constexpr (std::is_base_of_v<beast::tcp_stream, Stream>) {
             stream.socket().shutdown(tcp::socket::shutdown_send, ec);
         } else {
             co_await stream.async_shutdown(net::redirect_error(net::use_awaitable, ec));

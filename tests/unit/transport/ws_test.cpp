@@ -172,6 +172,24 @@ TEST_F(WsTest, OversizedMessageFailsReceiverAndPeerSees1009) {
     EXPECT_EQ(events->close->code, kCloseTooBig);
 }
 
+// The server gives up after the frame header while the client still sends tens of megabytes:
+// the close frame must reach the client before the TCP connection goes (no reset, no 1006).
+TEST_F(WsTest, PeerStillSendingAnOversizedMessageSees1009) {
+    WsServerOptions options;
+    options.max_message_bytes = 1024;
+    start_server(options);
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        auto conn = connect(ws_url());
+        ASSERT_TRUE(conn) << conn.error().message();
+        auto events = std::make_shared<Events>();
+        (*conn)->start(Events::handlers(events));
+        (*conn)->send_binary(std::string(std::size_t{48} << 20, 'b'));
+        ASSERT_TRUE(events->wait_end());
+        ASSERT_TRUE(events->close.has_value()) << events->error->message();
+        EXPECT_EQ(events->close->code, kCloseTooBig);
+    }
+}
+
 TEST_F(WsTest, PeerVanishingMidMessageGivesClearError) {
     start_server();
     int fd = raw_connect(server_->port());
