@@ -186,6 +186,12 @@ void SpeechDetector::copy_audio(std::uint64_t begin_sample, std::vector<std::int
 bool SpeechDetector::in_speech() const {
     return impl_->in_speech;
 }
+std::size_t SpeechDetector::silence_frames() const {
+    return impl_->in_speech ? impl_->silence_frames : 0;
+}
+std::size_t SpeechDetector::end_silence_frames() const {
+    return impl_->end_silence_frames;
+}
 std::uint64_t SpeechDetector::position_samples() const {
     return impl_->position;
 }

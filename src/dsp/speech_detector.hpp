@@ -6,6 +6,7 @@
 // only in create().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -83,6 +84,11 @@ public:
     void copy_audio(std::uint64_t begin_sample, std::vector<std::int16_t>& out) const;
 
     [[nodiscard]] bool in_speech() const;
+    // While in speech: non-speech frames since the last speech frame (END comes when this
+    // reaches end_silence_frames()). 0 outside speech.
+    [[nodiscard]] std::size_t silence_frames() const;
+    // Non-speech frames that end speech (silence_duration_ms scaled by end_sensitivity).
+    [[nodiscard]] std::size_t end_silence_frames() const;
     // Samples processed since create() or reset().
     [[nodiscard]] std::uint64_t position_samples() const;
     [[nodiscard]] const SpeechDetectorConfig& config() const;

@@ -50,6 +50,17 @@ constexpr std::size_t kBinHi = 128;
 constexpr std::size_t kBins = kBinHi - kBinLo + 1;
 constexpr std::size_t kChangeLagFrames = 10;
 
+// The level gate. A frame whose band level is less than min_level_above_background_db above the
+// background cannot be speech whatever its other features say, so below the gate only the band
+// level is measured (about 3 % of the full analysis). The full analysis (APM, pitch, spectrum)
+// stays on while any frame in the last kHoldFrames cleared the gate, and when it starts again the
+// frames since it stopped (up to kReplayFrames, enough for the 100 ms look-back of pitch drift
+// and spectral change plus the spectrum's smoothing) are analysed first, so its history is what
+// it would have been had it never stopped. After longer quiet the history older than that is
+// stale; the look-back features only need the last kReplayFrames.
+constexpr std::size_t kReplayFrames = kChangeLagFrames + 6;
+constexpr std::size_t kHoldFrames = 50;
+
 struct Biquad {
     double b0 = 1, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
     double z1 = 0, z2 = 0;
@@ -100,6 +111,8 @@ public:
             const std::size_t step = kFft / len;
             for (std::size_t i = 0; i < kFft; i += len) {
                 for (std::size_t k = 0; k < len / 2; ++k) {
+                    // The product written out: std::complex's operator* calls __muldc3
+                    // (NaN recovery) unless -ffast-math, at several times the cost.
                     const auto u = a[i + k];
                     const auto v = a[i + k + len / 2] * twiddle_[k * step];
                     a[i + k] = u + v;
@@ -146,6 +159,13 @@ struct Vad::Impl {
     std::array<bool, kChangeLagFrames + 1> shape_valid{};
     std::size_t shape_next = 0;
 
+    // Level gate: the last kReplayFrames frames (ring), and how many frames in a row skipped
+    // the full analysis.
+    std::array<std::array<std::int16_t, kFrame>, kReplayFrames> recent{};
+    std::size_t recent_next = 0;
+    std::size_t skipped_run = 0;
+    std::size_t hold_left = 0;  // frames the full analysis stays on; 0 = gated
+
     Impl() {
         for (std::size_t i = 0; i < kFft; ++i) {
             window[i] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / kFft);
@@ -166,6 +186,9 @@ struct Vad::Impl {
         smoothed_power.fill(0);
         shape_valid.fill(false);
         shape_next = 0;
+        recent_next = 0;
+        skipped_run = 0;
+        hold_left = 0;
         features = {};
     }
 
@@ -230,8 +253,16 @@ struct Vad::Impl {
         double e1 = 0.0;
         for (std::size_t i = kPitchMinLag; i < kPitchMinLag + kPitchWindow; ++i) e1 += x[i] * x[i];
         for (std::size_t lag = kPitchMinLag; lag <= kPitchMaxLag; ++lag) {
-            double c = 0.0;
-            for (std::size_t i = 0; i < kPitchWindow; ++i) c += x[i] * x[i + lag];
+            // Four partial sums: independent chains the CPU can overlap (kPitchWindow % 4 == 0).
+            double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
+            const double* y = x + lag;
+            for (std::size_t i = 0; i < kPitchWindow; i += 4) {
+                c0 += x[i] * y[i];
+                c1 += x[i + 1] * y[i + 1];
+                c2 += x[i + 2] * y[i + 2];
+                c3 += x[i + 3] * y[i + 3];
+            }
+            const double c = (c0 + c1) + (c2 + c3);
             const double denom = std::sqrt(e0 * e1);
             r[lag] = denom > 1.0 ? c / denom : 0.0;
             if (r[lag] > best) {
@@ -293,6 +324,35 @@ struct Vad::Impl {
         shape_next = old;
         return change;
     }
+
+    // The expensive features of one frame; updates their history.
+    void analyse(std::span<const std::int16_t> frame, VadFeatures& f) {
+        if (config.use_webrtc_vad) {
+            apm_frame.UpdateFrame(0, 0, frame.data(), frame.size(), kRateHz,
+                                  webrtc::AudioFrame::kNormalSpeech,
+                                  webrtc::AudioFrame::kVadUnknown, 1);
+            f.webrtc_voice = apm->ProcessStream(&apm_frame) == webrtc::AudioProcessing::kNoError &&
+                             apm->voice_detection()->stream_has_voice();
+        } else {
+            f.webrtc_voice = true;
+        }
+        f.voicing = voicing(frame);
+        f.pitch_drift = pitch_drift(f.voicing >= config.min_voicing);
+        f.spectral_change = spectral_change(frame);
+    }
+
+    // Analyses the frames skipped since the full analysis stopped (at most kReplayFrames, oldest
+    // first), not counting the newest frame in `recent`, which the caller analyses.
+    void replay_skipped() {
+        const std::size_t n = std::min(skipped_run, kReplayFrames - 1);
+        VadFeatures scratch;
+        for (std::size_t age = n; age >= 1; --age) {
+            // recent_next - 1 is the newest frame; age frames before it.
+            const std::size_t index = (recent_next + 2 * kReplayFrames - 1 - age) % kReplayFrames;
+            analyse(recent[index], scratch);
+        }
+        skipped_run = 0;
+    }
 };
 
 Vad::Vad(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -325,23 +385,34 @@ bool Vad::process(std::span<const std::int16_t> frame) {
     Impl& s = *impl_;
     VadFeatures& f = s.features;
 
-    if (s.config.use_webrtc_vad) {
-        s.apm_frame.UpdateFrame(0, 0, frame.data(), frame.size(), kRateHz,
-                                webrtc::AudioFrame::kNormalSpeech, webrtc::AudioFrame::kVadUnknown,
-                                1);
-        f.webrtc_voice = s.apm->ProcessStream(&s.apm_frame) == webrtc::AudioProcessing::kNoError &&
-                         s.apm->voice_detection()->stream_has_voice();
-    } else {
-        f.webrtc_voice = true;
-    }
+    std::copy(frame.begin(), frame.end(), s.recent[s.recent_next].begin());
+    s.recent_next = (s.recent_next + 1) % kReplayFrames;
+
     const double level_db = s.band_level_db(frame);
     f.level_above_background_db = level_db - s.background_db(level_db);
-    f.voicing = s.voicing(frame);
-    f.pitch_drift = s.pitch_drift(f.voicing >= s.config.min_voicing);
-    f.spectral_change = s.spectral_change(frame);
-    f.is_speech = f.webrtc_voice &&
-                  f.level_above_background_db >= s.config.min_level_above_background_db &&
-                  f.voicing >= s.config.min_voicing && f.pitch_drift >= s.config.min_pitch_drift &&
+    const bool loud = f.level_above_background_db >= s.config.min_level_above_background_db;
+    if (loud) {
+        if (s.hold_left == 0)
+            s.replay_skipped();
+        s.hold_left = kHoldFrames;
+    } else if (s.hold_left > 0) {
+        --s.hold_left;
+    }
+    if (!loud && s.hold_left == 0) {
+        // Gated: cannot be speech; the expensive features are not measured.
+        ++s.skipped_run;
+        f.analysed = false;
+        f.webrtc_voice = false;
+        f.voicing = 0.0;
+        f.pitch_drift = 0.0;
+        f.spectral_change = 0.0;
+        f.is_speech = false;
+        return false;
+    }
+    f.analysed = true;
+    s.analyse(frame, f);
+    f.is_speech = loud && f.webrtc_voice && f.voicing >= s.config.min_voicing &&
+                  f.pitch_drift >= s.config.min_pitch_drift &&
                   f.spectral_change >= s.config.min_spectral_change;
     return f.is_speech;
 }
