@@ -21,10 +21,16 @@ constexpr std::string_view kEphemeralPrefix = "auth_tokens/";
 // Google's) refuses upgrades that carry no key at all (LIVE_PROTOCOL.md §11.2).
 constexpr std::string_view kPlaceholderKey = "local";
 
-constexpr std::array<std::string_view, 7> kVariables = {
-    "GEMINI_API_KEY",        "GOOGLE_API_KEY",        "GOOGLE_GENAI_USE_VERTEXAI",
-    "GOOGLE_CLOUD_PROJECT",  "GOOGLE_CLOUD_LOCATION", "GOOGLE_GEMINI_BASE_URL",
-    "GOOGLE_VERTEX_BASE_URL"};
+constexpr std::array<std::string_view, 10> kVariables = {"GEMINI_API_KEY",
+                                                         "GOOGLE_API_KEY",
+                                                         "GOOGLE_GENAI_USE_VERTEXAI",
+                                                         "GOOGLE_CLOUD_PROJECT",
+                                                         "GOOGLE_CLOUD_LOCATION",
+                                                         "GOOGLE_GEMINI_BASE_URL",
+                                                         "GOOGLE_VERTEX_BASE_URL",
+                                                         "GOOGLE_APPLICATION_CREDENTIALS",
+                                                         "CLOUDSDK_CONFIG",
+                                                         "HOME"};
 
 std::string lower(std::string_view text) {
     std::string out(text);
@@ -120,14 +126,14 @@ Credential find_api_key(const ConnectionConfig& connection, const Environment& e
     return {};
 }
 
-Backend pick_backend(const ConnectionConfig& connection, const Environment& env) {
+}  // namespace
+
+Backend choose_backend(const ConnectionConfig& connection, const Environment& env) {
     if (connection.backend != Backend::kAuto)
         return connection.backend;
     const auto flag = lower(env.get("GOOGLE_GENAI_USE_VERTEXAI"));
     return flag == "true" || flag == "1" ? Backend::kVertex : Backend::kGeminiApi;
 }
-
-}  // namespace
 
 std::string Environment::get(std::string_view name) const {
     const auto it = variables.find(name);
@@ -192,7 +198,7 @@ std::string expand_model_name(Backend backend, std::string_view model, std::stri
 Result<Endpoint> resolve_endpoint(const LiveSessionConfig& config, const Environment& env) {
     const ConnectionConfig& connection = config.connection;
     Endpoint out;
-    out.backend = pick_backend(connection, env);
+    out.backend = choose_backend(connection, env);
     const bool vertex = out.backend == Backend::kVertex;
     const bool explicit_url = !connection.url.empty();
 

@@ -22,7 +22,9 @@ struct Environment {
     // The value of `name`, or "" when unset.
     [[nodiscard]] std::string get(std::string_view name) const;
     // GEMINI_API_KEY, GOOGLE_API_KEY, GOOGLE_GENAI_USE_VERTEXAI, GOOGLE_CLOUD_PROJECT,
-    // GOOGLE_CLOUD_LOCATION, GOOGLE_GEMINI_BASE_URL and GOOGLE_VERTEX_BASE_URL of this process.
+    // GOOGLE_CLOUD_LOCATION, GOOGLE_GEMINI_BASE_URL, GOOGLE_VERTEX_BASE_URL, and for Application
+    // Default Credentials GOOGLE_APPLICATION_CREDENTIALS, CLOUDSDK_CONFIG and HOME, of this
+    // process.
     [[nodiscard]] static Environment from_process();
 };
 
@@ -52,6 +54,11 @@ struct Endpoint {
 // kInvalidUrl, kInsecureKey, kInvalidConfig.
 [[nodiscard]] Result<Endpoint> resolve_endpoint(const LiveSessionConfig& config,
                                                 const Environment& environment);
+
+// The backend a connection uses: connection.backend unless kAuto, then Vertex AI when
+// GOOGLE_GENAI_USE_VERTEXAI is "true" or "1" (any case), else the Gemini API.
+[[nodiscard]] Backend choose_backend(const ConnectionConfig& connection,
+                                     const Environment& environment);
 
 // The setup.model name for `model` on `backend`: a bare id becomes "models/<id>" (Gemini API) or
 // "projects/P/locations/L/publishers/google/models/<id>" (Vertex; "publishers/google/models/<id>"

@@ -3,6 +3,8 @@
 // names, model names, which credential wins, and that secrets stay out of URLs and errors.
 #include "session/endpoint.hpp"
 
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include "session/error.hpp"
@@ -358,6 +360,37 @@ TEST(EndpointTest, EnvironmentFromProcessReadsOnlyItsVariables) {
     ::unsetenv("PARLEY_UNRELATED_VARIABLE");
     EXPECT_EQ(environment.get("GEMINI_API_KEY"), "from-process");
     EXPECT_EQ(environment.get("PARLEY_UNRELATED_VARIABLE"), "");
+}
+
+TEST(EndpointTest, EnvironmentFromProcessReadsTheApplicationDefaultCredentialsVariables) {
+    ::setenv("GOOGLE_APPLICATION_CREDENTIALS", "/keys/sa.json", 1);
+    ::setenv("CLOUDSDK_CONFIG", "/gcloud", 1);
+    const auto environment = Environment::from_process();
+    ::unsetenv("GOOGLE_APPLICATION_CREDENTIALS");
+    ::unsetenv("CLOUDSDK_CONFIG");
+    EXPECT_EQ(environment.get("GOOGLE_APPLICATION_CREDENTIALS"), "/keys/sa.json");
+    EXPECT_EQ(environment.get("CLOUDSDK_CONFIG"), "/gcloud");
+    if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+        EXPECT_EQ(environment.get("HOME"), home);
+    }
+}
+
+TEST(EndpointTest, ChooseBackendFollowsTheConfigThenTheVariable) {
+    ConnectionConfig connection;
+    EXPECT_EQ(choose_backend(connection, env({})), Backend::kGeminiApi);
+    EXPECT_EQ(choose_backend(connection, env({{"GOOGLE_GENAI_USE_VERTEXAI", "TRUE"}})),
+              Backend::kVertex);
+    EXPECT_EQ(choose_backend(connection, env({{"GOOGLE_GENAI_USE_VERTEXAI", "1"}})),
+              Backend::kVertex);
+    EXPECT_EQ(choose_backend(connection, env({{"GOOGLE_GENAI_USE_VERTEXAI", "false"}})),
+              Backend::kGeminiApi);
+    EXPECT_EQ(choose_backend(connection, env({{"GOOGLE_GENAI_USE_VERTEXAI", "yes"}})),
+              Backend::kGeminiApi);
+    connection.backend = Backend::kGeminiApi;
+    EXPECT_EQ(choose_backend(connection, env({{"GOOGLE_GENAI_USE_VERTEXAI", "true"}})),
+              Backend::kGeminiApi);
+    connection.backend = Backend::kVertex;
+    EXPECT_EQ(choose_backend(connection, env({})), Backend::kVertex);
 }
 
 TEST(EndpointTest, LoopbackHosts) {

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: Apache-2.0
+// The credentials error categories and the interned table behind detailed codes.
+#include "session/credentials_error.hpp"
+
+#include <deque>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+namespace parley::session {
+namespace {
+
+const char* base_message(CredentialsError e) {
+    switch (e) {
+        case CredentialsError::kNoCredentials:
+            return "no credentials";
+        case CredentialsError::kFileUnreadable:
+            return "cannot read the credentials file (check the path and its permissions)";
+        case CredentialsError::kMalformedFile:
+            return "the credentials file is not a valid key file (download the JSON key again, or "
+                   "run 'gcloud auth application-default login')";
+        case CredentialsError::kUnsupportedType:
+            return "unsupported credentials type (use a service-account key or gcloud's "
+                   "application default credentials)";
+        case CredentialsError::kInvalidPrivateKey:
+            return "the service account's private_key is not an RSA private key in PEM (download "
+                   "a new JSON key)";
+        case CredentialsError::kSigningFailed:
+            return "could not sign the service account's token request";
+        case CredentialsError::kInsecureTokenUri:
+            return "refusing to send credentials to a token endpoint that is not https://";
+        case CredentialsError::kTokenEndpointUnreachable:
+            return "cannot reach the OAuth token endpoint (check the network)";
+        case CredentialsError::kTokenRefused:
+            return "the OAuth token endpoint refused the credentials (renew them: run 'gcloud "
+                   "auth application-default login' or make a new service-account key)";
+        case CredentialsError::kBadTokenResponse:
+            return "the OAuth token endpoint's answer holds no access token";
+    }
+    return "unknown credentials error";
+}
+
+class CredentialsCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "parley.credentials"; }
+    std::string message(int ev) const override {
+        return base_message(static_cast<CredentialsError>(ev));
+    }
+};
+
+struct Entry {
+    CredentialsError kind;
+    std::string message;
+};
+
+// Append-only, deduplicated, capped: a retry loop cannot grow it without bound.
+class DetailTable {
+public:
+    static constexpr std::size_t kMaxEntries = 1024;
+
+    int intern(CredentialsError kind, std::string message) {
+        std::lock_guard lock(mutex_);
+        if (auto it = index_.find(message); it != index_.end())
+            return it->second;
+        if (entries_.size() >= kMaxEntries)
+            return -1;
+        entries_.push_back(Entry{kind, message});
+        const int id = static_cast<int>(entries_.size());  // 1-based: 0 means "no error"
+        index_.emplace(std::move(message), id);
+        return id;
+    }
+
+    bool lookup(int id, Entry& out) const {
+        std::lock_guard lock(mutex_);
+        if (id < 1 || static_cast<std::size_t>(id) > entries_.size())
+            return false;
+        out = entries_[static_cast<std::size_t>(id) - 1];
+        return true;
+    }
+
+private:
+    mutable std::mutex mutex_;
+    std::deque<Entry> entries_;
+    std::unordered_map<std::string, int> index_;
+};
+
+DetailTable& detail_table() {
+    static DetailTable table;
+    return table;
+}
+
+class DetailCategory final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "parley.credentials.detail"; }
+    std::string message(int ev) const override {
+        Entry entry{};
+        if (detail_table().lookup(ev, entry))
+            return entry.message;
+        return "unknown credentials error";
+    }
+};
+
+const DetailCategory& detail_category() {
+    static const DetailCategory category;
+    return category;
+}
+
+}  // namespace
+
+const std::error_category& credentials_category() noexcept {
+    static const CredentialsCategory category;
+    return category;
+}
+
+std::error_code make_error_code(CredentialsError e) noexcept {
+    return {static_cast<int>(e), credentials_category()};
+}
+
+std::error_code make_credentials_error(CredentialsError kind, std::string_view detail) {
+    if (detail.empty())
+        return make_error_code(kind);
+    std::string message = std::string(base_message(kind)) + ": " + std::string(detail);
+    const int id = detail_table().intern(kind, std::move(message));
+    if (id < 0)
+        return make_error_code(kind);
+    return {id, detail_category()};
+}
+
+CredentialsError credentials_error_kind(const std::error_code& ec) noexcept {
+    if (ec.category() == credentials_category())
+        return static_cast<CredentialsError>(ec.value());
+    if (ec.category() == detail_category()) {
+        Entry entry{};
+        try {
+            if (detail_table().lookup(ec.value(), entry))
+                return entry.kind;
+        } catch (...) {
+        }
+    }
+    return CredentialsError{};
+}
+
+}  // namespace parley::session
