@@ -23,6 +23,35 @@ std::vector<int16_t> beep() {
     return pcm;
 }
 
+// The first sentence of a spoken reply is what the user waits for; when it has a clause break
+// (", " "; " ": ") after at least kMinFirstClauseWords words, the clause is spoken first on its
+// own, so the first audio leaves after synthesizing a few words rather than the whole sentence.
+constexpr std::size_t kMinFirstClauseWords = 3;
+
+// Where `sentence` can be cut after its first clause (the index after the punctuation), or 0.
+std::size_t first_clause_end(std::string_view sentence) {
+    std::size_t words = 0;
+    bool in_word = false;
+    for (std::size_t i = 0; i + 1 < sentence.size(); ++i) {
+        const char ch = sentence[i];
+        if (ch == ' ') {
+            in_word = false;
+            continue;
+        }
+        if (!in_word) {
+            in_word = true;
+            ++words;
+        }
+        if ((ch == ',' || ch == ';' || ch == ':') && sentence[i + 1] == ' ' &&
+            words >= kMinFirstClauseWords) {
+            // Only when some words follow (not a trailing comma).
+            const auto rest = sentence.find_first_not_of(' ', i + 1);
+            return rest == std::string_view::npos ? 0 : i + 1;
+        }
+    }
+    return 0;
+}
+
 class SentenceSink final : public BrainSink {
 public:
     SentenceSink(const Synthesizer* synthesizer, ReplyStyle style,
@@ -35,13 +64,28 @@ public:
     void on_tool_call(ToolCall call) override { events_.on_tool_call(std::move(call)); }
 
     void finish() {
-        if (auto rest = splitter_.finish()) emit(std::move(*rest));
+        if (auto rest = splitter_.finish())
+            emit(std::move(*rest));
     }
     [[nodiscard]] const Status& status() const { return status_; }
 
 private:
     void emit(std::string sentence) {
-        if (cancelled_.load() || !status_) return;
+        if (style_.audio && next_index_ == 0) {
+            if (const auto cut = first_clause_end(sentence); cut > 0) {
+                std::string rest = sentence.substr(cut + 1);
+                sentence.resize(cut);
+                emit_piece(std::move(sentence));
+                emit_piece(std::move(rest));
+                return;
+            }
+        }
+        emit_piece(std::move(sentence));
+    }
+
+    void emit_piece(std::string sentence) {
+        if (cancelled_.load() || !status_)
+            return;
         std::vector<int16_t> pcm;
         if (style_.audio && synthesizer_ == nullptr) {
             pcm = beep();
@@ -75,7 +119,8 @@ void generate_reply(Brain& brain, const Synthesizer* synthesizer, const BrainReq
         sink.finish();
         status = sink.status();
     }
-    if (cancelled.load()) status = fail(EngineError::kCancelled);
+    if (cancelled.load())
+        status = fail(EngineError::kCancelled);
     events.on_done(status);
 }
 
