@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -95,16 +96,17 @@ private:
     void on_open(std::unique_ptr<transport::WsConnection> connection) {
         auto* raw = connection.get();
         transport::WsHandlers handlers;
-        handlers.on_message = [this, raw](transport::MessageKind, std::string payload) {
-            bool first = false;
+        // Each connection's first message is its setup: answer it.
+        handlers.on_message = [this, raw, answered = false](transport::MessageKind,
+                                                            std::string payload) mutable {
             {
                 std::lock_guard lock(mutex_);
-                first = messages_.empty();
                 messages_.push_back(std::move(payload));
                 changed_.notify_all();
             }
-            if (first)
+            if (!answered)
                 raw->send_binary(R"({"setupComplete":{}})");  // binary, like Google
+            answered = true;
         };
         handlers.on_close = [](const transport::CloseInfo&) {};
         connection->start(std::move(handlers));
@@ -399,12 +401,13 @@ TEST(SecretsTest, NoKeyTokenOrRefreshTokenInLogsErrorsOrDisplayUrls) {
     // lines at debug level are captured too).
     {
         TlsLivePeer peer;
-        texts.push_back(
-            run_session(config_for(kGeminiHost, peer.port()), env({{"GEMINI_API_KEY", kPlainKey}}))
-                .closed.message);
+        const auto plain =
+            run_session(config_for(kGeminiHost, peer.port()), env({{"GEMINI_API_KEY", kPlainKey}}));
+        EXPECT_TRUE(plain.setup_complete) << plain.closed.message;
         auto ephemeral = config_for(kGeminiHost, peer.port());
         ephemeral.connection.api_key = kEphemeral;
-        texts.push_back(run_session(ephemeral, {}).closed.message);
+        const auto constrained = run_session(ephemeral, {});
+        EXPECT_TRUE(constrained.setup_complete) << constrained.closed.message;
     }
     {
         TlsLivePeer wrong(/*wrong_host_cert=*/true);
