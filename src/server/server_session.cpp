@@ -32,6 +32,12 @@ constexpr const char* kInvalidArgument = "Request contains an invalid argument."
 constexpr const char* kPrecondition = "Precondition check failed.";
 constexpr const char* kInternal = "Internal error occurred.";
 constexpr const char* kSessionNotFound = "BidiGenerateContent session not found";
+// Transparent resumption: consumed client messages are acknowledged at least this often (about a
+// second of 100 ms audio chunks), so a client's resend buffer stays small.
+constexpr std::int64_t kAcknowledgeEveryMessages = 10;
+// A resumable session's listening half waits this long for a connection to resume it before its
+// unfinished utterance is dropped (it may hold a recognizer).
+constexpr milliseconds kResumeGrace{30'000};
 constexpr const char* kGoAwayDeadline =
     "Connection aborted because the client failed to close the connection after receiving a "
     "GoAway message.";
@@ -222,12 +228,41 @@ void ServerSession::finish() {
     }
     go_away_timer_.cancel();
     deadline_timer_.cancel();
+    bool serving = false;
     if (state_) {
-        state_->connected = false;
+        serving = state_->listener.lock().get() == this;
+        if (serving) {
+            state_->connected = false;
+            state_->listener.reset();
+        }
         engines_.store.touch(state_);
     }
-    if (input_) {
+    if (state_ && resumable_ && turn_) {
+        // The connection ended inside a model turn. A reply generated in full already reached
+        // the client (it plays it on); one cut short is owed to the next connection.
+        if (turn_->generating || !turn_->pending_tool_ids.empty()) {
+            state_->reply_owed = true;
+            if (auto next = state_->listener.lock()) {
+                // A switch-over already moved the session to a new connection: it answers.
+                engines_.loop.post([weak = std::weak_ptr<ServerSession>(next)] {
+                    if (auto session = weak.lock(); session && !session->finished_) {
+                        session->take_over();
+                    }
+                });
+            }
+        } else if (!turn_->text_sent.empty()) {
+            state_->history.push_back(text_entry(HistoryEntry::Role::kModel, turn_->text_sent));
+        }
+    }
+    if (input_ && !resumable_) {
         input_queue_->post([input = input_] { input->cancel(); });
+    } else if (input_ && serving) {
+        engines_.loop.schedule(kResumeGrace, [weak = std::weak_ptr<SessionState>(state_)] {
+            auto state = weak.lock();
+            if (state && state->listener.expired() && state->input) {
+                state->input_queue->post([input = state->input] { input->cancel(); });
+            }
+        });
     }
     if (on_finished_) {
         // Deferred: the owner drops its reference, and must not do it inside our own handler.
@@ -253,6 +288,7 @@ void ServerSession::on_message(std::string payload) {
         }
         return;
     }
+    if (already_consumed()) return;
     std::visit(
         [this](auto&& m) {
             using T = std::decay_t<decltype(m)>;
@@ -352,34 +388,14 @@ void ServerSession::on_setup(protocol::Setup setup) {
         state_ = std::make_shared<SessionState>();
     }
     state_->connected = true;
-
-    UserInputEvents events;
-    events.on_speech_start = [this, weak = weak_from_this()](milliseconds offset) {
-        if (auto self = weak.lock()) {
-            post_to_io([offset](ServerSession& s) { s.on_speech_start(offset); });
-        }
-    };
-    events.on_turn = [this, weak = weak_from_this()](UserTurn turn) {
-        if (auto self = weak.lock()) {
-            post_to_io([turn = std::move(turn)](ServerSession& s) mutable {
-                s.on_user_turn(std::move(turn));
-            });
-        }
-    };
-    events.on_violation = [this, weak = weak_from_this()](std::string reason) {
-        if (auto self = weak.lock()) {
-            post_to_io([reason = std::move(reason)](ServerSession& s) {
-                s.fail(transport::kCloseInvalidPayload, reason);
-            });
-        }
-    };
-    auto input = UserInput::create(input_config, engines_.recognizer, std::move(events));
-    if (!input) {
-        log::error("session {}: cannot listen: {}", id_, input.error().message());
+    state_->listener = weak_from_this();
+    transparent_ = resumable_ && setup.session_resumption->transparent.value_or(false);
+    next_message_index_ = state_->consumed_messages;
+    acknowledged_messages_ = state_->consumed_messages;
+    if (!attach_input(input_config)) {
         fail(transport::kCloseInternalError, kInternal);
         return;
     }
-    input_ = std::shared_ptr<UserInput>(std::move(*input));
     setup_ = std::move(setup);
     set_up_ = true;
 
@@ -391,7 +407,89 @@ void ServerSession::on_setup(protocol::Setup setup) {
               tools_.size(), automatic_activity_ ? "automatic" : "manual");
     if (resumable_) send_resumption_update();
     schedule_go_away();
+    take_over();
 }
+
+bool ServerSession::already_consumed() {
+    if (!transparent_) return false;
+    // Every client message after setup has a session-wide number; a resumed client sends again
+    // what it had not seen acknowledged, and what was consumed already is skipped.
+    const auto index = next_message_index_++;
+    if (index < state_->consumed_messages) {
+        log::debug("session {}: message {} was consumed already; skipped", id_, index);
+        return true;
+    }
+    state_->consumed_messages = index + 1;
+    if (resumable_ &&
+        state_->consumed_messages - acknowledged_messages_ >= kAcknowledgeEveryMessages) {
+        send_resumption_update(/*fresh_handle=*/false);
+    }
+    return false;
+}
+
+bool ServerSession::attach_input(const UserInputConfig& config) {
+    if (state_->input) {
+        // A resumed session listens on where its last connection stopped (its settings stay).
+        input_ = state_->input;
+        input_queue_ = state_->input_queue;
+        return true;
+    }
+    // The events reach whichever connection serves the session when they happen.
+    auto& loop = engines_.loop;
+    auto route = [&loop, weak = std::weak_ptr<SessionState>(state_)](
+                     std::function<void(ServerSession&)> fn,
+                     std::function<void(SessionState&)> unserved) {
+        loop.post([weak, fn = std::move(fn), unserved = std::move(unserved)] {
+            auto state = weak.lock();
+            if (!state) return;
+            if (auto session = state->listener.lock(); session && !session->finished_) {
+                fn(*session);
+            } else if (unserved) {
+                unserved(*state);
+            }
+        });
+    };
+    UserInputEvents events;
+    events.on_speech_start = [route](milliseconds offset) {
+        route([offset](ServerSession& s) { s.on_speech_start(offset); }, {});
+    };
+    events.on_turn = [route](UserTurn turn) {
+        auto shared = std::make_shared<UserTurn>(std::move(turn));
+        route([shared](ServerSession& s) { s.on_user_turn(std::move(*shared)); },
+              [shared](SessionState& state) { state.unheard_turns.push_back(std::move(*shared)); });
+    };
+    events.on_violation = [route](std::string reason) {
+        route([reason = std::move(reason)](ServerSession& s) {
+            s.fail(transport::kCloseInvalidPayload, reason);
+        }, {});
+    };
+    auto input = UserInput::create(config, engines_.recognizer, std::move(events));
+    if (!input) {
+        log::error("session {}: cannot listen: {}", id_, input.error().message());
+        return false;
+    }
+    input_ = std::shared_ptr<UserInput>(std::move(*input));
+    state_->input = input_;
+    state_->input_queue = input_queue_;
+    return true;
+}
+
+void ServerSession::take_over() {
+    auto turns = std::move(state_->unheard_turns);
+    state_->unheard_turns.clear();
+    for (auto& turn : turns) {
+        log::info("session {}: answering {} heard while no connection served the session", id_,
+                  quote(turn.text));
+        on_user_turn(std::move(turn));
+    }
+    if (state_->reply_owed && !turn_) {
+        state_->reply_owed = false;
+        log::info("session {}: answering again: the last connection ended inside the reply", id_);
+        start_reply(Clock::now());
+        turn_->heard = "(the reply a lost connection cut short)";
+    }
+}
+
 
 void ServerSession::schedule_go_away() {
     const auto lifetime = engines_.options.max_connection;
@@ -413,10 +511,15 @@ void ServerSession::schedule_go_away() {
     });
 }
 
-void ServerSession::send_resumption_update() {
+void ServerSession::send_resumption_update(bool fresh_handle) {
     protocol::SessionResumptionUpdate update;
-    update.new_handle = engines_.store.issue(state_);
+    if (fresh_handle || last_handle_.empty()) last_handle_ = engines_.store.issue(state_);
+    update.new_handle = last_handle_;
     update.resumable = true;
+    if (transparent_) {
+        update.last_consumed_client_message_index = state_->consumed_messages - 1;
+        acknowledged_messages_ = state_->consumed_messages;
+    }
     protocol::ServerMessage message;
     message.session_resumption_update = std::move(update);
     send(message);

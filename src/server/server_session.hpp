@@ -79,7 +79,17 @@ private:
     [[nodiscard]] std::string played_text(std::chrono::steady_clock::time_point at) const;
 
     void send(const protocol::ServerMessage& message);
-    void send_resumption_update();
+    // `fresh_handle`: issue a new handle (turn boundaries, setup); else repeat the last one (an
+    // acknowledgement of consumed messages only).
+    void send_resumption_update(bool fresh_handle = true);
+    // A resumed connection picks up what the session owes the user (turns heard meanwhile, a
+    // reply the lost connection cut short).
+    void take_over();
+    // Transparent resumption: numbers the client message just received; true when an earlier
+    // connection already consumed it (a resend), so it is skipped.
+    bool already_consumed();
+    // Creates the session's listening half, or reuses a resumed session's. False on failure.
+    bool attach_input(const UserInputConfig& config);
     void schedule_go_away();
     void fail(std::uint16_t code, const std::string& reason);
     void finish();
@@ -116,6 +126,12 @@ private:
     std::optional<std::string> queued_user_text_;  // NO_INTERRUPTION: answered after this turn
     std::uint64_t tool_calls_made_ = 0;
     double input_audio_seconds_ = 0;
+    // Transparent resumption: the session-wide number of the next client message on this
+    // connection (duplicates of consumed ones are skipped), and what was last acknowledged.
+    bool transparent_ = false;
+    std::int64_t next_message_index_ = 0;
+    std::int64_t acknowledged_messages_ = 0;
+    std::string last_handle_;
     transport::TimerHandle go_away_timer_;
     transport::TimerHandle deadline_timer_;
 };

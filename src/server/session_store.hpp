@@ -11,14 +11,30 @@
 #include <vector>
 
 #include "server/brain.hpp"
+#include "server/user_input.hpp"
+#include "server/work_pool.hpp"
 
 namespace parley::server {
+
+class ServerSession;
 
 // The conversation of one logical session, shared by the connection serving it and the store.
 struct SessionState {
     std::vector<HistoryEntry> history;
     bool connected = false;  // a connection is serving it now
     std::chrono::steady_clock::time_point last_used = std::chrono::steady_clock::now();
+
+    // The listening half outlives a connection, so audio on a resumed connection continues the
+    // user's utterance where the lost one stopped, and nothing is heard twice. Its events go to
+    // `listener`, the connection serving the session now (io only).
+    std::shared_ptr<WorkQueue> input_queue;
+    std::shared_ptr<UserInput> input;
+    std::weak_ptr<ServerSession> listener;
+    std::vector<UserTurn> unheard_turns;  // recognized while no connection served the session
+    // Client messages consumed, over all connections (transparent resumption's
+    // lastConsumedClientMessageIndex + 1).
+    std::int64_t consumed_messages = 0;
+    bool reply_owed = false;  // a connection ended before the reply to the user was generated
 };
 
 class SessionStore {

@@ -2,7 +2,9 @@
 // LiveSession: one client session of the Gemini Live API (BidiGenerateContent) or a compatible
 // server: connects, sends setup, waits for setupComplete, sends audio / video / text / activity /
 // tool responses, and turns every server message into a typed event for one LiveSessionSink.
-// Tracks model turns (TurnId) and the latest resumption handle; reconnect() resumes with it.
+// Tracks model turns (TurnId) and the latest resumption handle; on goAway it switches to a new
+// connection without a gap, and after a lost connection it reconnects with backoff and resends
+// what the server did not get (LiveSessionConfig::reconnect); reconnect() does it on demand.
 // Runs on one io EventLoop (its own, or the caller's); send methods are thread-safe.
 #pragma once
 
@@ -38,6 +40,12 @@ struct SessionStats {
     std::uint64_t messages_received = 0;
     std::uint64_t messages_ignored = 0;  // server messages that could not be decoded
     std::uint64_t connections = 0;       // connections opened (reconnects included)
+    std::uint64_t reconnects = 0;        // automatic resumes (goAway switch-overs + drops)
+    std::uint64_t go_away_switches = 0;  // of which switch-overs after goAway
+    std::uint64_t last_gap_ms = 0;       // the latest resume's gap (see Resumed::gap)
+    std::uint64_t audio_resent_ms = 0;   // unacknowledged audio sent again after resumes
+    std::uint64_t audio_lost_ms = 0;     // unacknowledged audio that could not be resent
+    bool reconnecting = false;           // a new connection is being opened now
 };
 
 class LiveSession {

@@ -44,6 +44,26 @@ struct ActivityDetectionConfig {
 struct ResumptionConfig {
     bool enabled = true;
     std::string handle{};
+    // Transparent resumption (setup.sessionResumption.transparent): the server acknowledges the
+    // client messages it has consumed (lastConsumedClientMessageIndex), so after a lost
+    // connection exactly the unacknowledged ones are sent again. Unset: on for Vertex AI and for
+    // an explicit connection.url (the local server), off for the Gemini API, which rejects it.
+    std::optional<bool> transparent{};
+};
+
+// What the session does by itself when a connection ends early (LIVE_PROTOCOL.md §7). Needs
+// resumption.enabled; otherwise a goAway or a lost connection only reaches the sink.
+struct ReconnectConfig {
+    bool enabled = true;
+    // goAway: a new connection is opened with the latest handle at the next turn boundary, but
+    // no later than this long before the server's deadline; audio keeps flowing on the old one
+    // until the new one is set up.
+    std::chrono::milliseconds go_away_margin{5000};
+    // A lost connection (not a close by us, not a terminal close code such as 1007 or 1008):
+    // retries after first_backoff, doubling up to max_backoff, for at most give_up_after.
+    std::chrono::milliseconds first_backoff{100};
+    std::chrono::milliseconds max_backoff{5000};
+    std::chrono::milliseconds give_up_after{60'000};
 };
 
 // contextWindowCompression with a sliding window; tokens 0 = the server's default
@@ -99,6 +119,7 @@ struct LiveSessionConfig {
     std::vector<protocol::FunctionDeclaration> functions{};  // tools[].functionDeclarations
     bool google_search = false;                              // tools[].googleSearch
     ResumptionConfig resumption{};
+    ReconnectConfig reconnect{};
     CompressionConfig compression{};
     std::optional<double> temperature{};
     std::optional<double> top_p{};
@@ -111,8 +132,10 @@ struct LiveSessionConfig {
     protocol::MediaResolution media_resolution = protocol::MediaResolution::kUnspecified;
 
     ConnectionConfig connection{};
-    // Audio given to send_audio() that is waiting to be sent (before setupComplete, or while the
-    // network is slow) is bounded to this much; past it the oldest is dropped and counted.
+    // Audio given to send_audio() that is waiting to be sent (before setupComplete, while the
+    // network is slow, or while reconnecting) is bounded to this much; past it the oldest is
+    // dropped, counted in stats() and logged. With transparent resumption, audio sent but not yet
+    // acknowledged by the server is kept (for a resend) within the same bound.
     std::chrono::milliseconds max_pending_audio{2000};
 };
 

@@ -52,6 +52,31 @@ struct SessionClosed {
     std::string message{};
 };
 
+// Why a LiveSession is opening a new connection by itself (LiveSessionConfig::reconnect).
+enum class ReconnectCause {
+    kGoAway,          // the server announced the end of the connection: switch-over, no gap
+    kConnectionLost,  // the connection dropped: retrying with backoff
+};
+
+struct Reconnecting {
+    ReconnectCause cause = ReconnectCause::kConnectionLost;
+    int attempt = 1;                        // 1, 2, ... for this outage
+    std::chrono::milliseconds retry_in{0};  // when this attempt starts (backoff)
+    // One line for a status display, no secrets: "connection lost (...): reconnecting in 0.4 s
+    // (attempt 3)" or "the server asked to move (goAway): switching connections".
+    std::string message{};
+};
+
+struct Resumed {
+    ReconnectCause cause = ReconnectCause::kConnectionLost;
+    int attempts = 1;
+    // How long no connection carried the user's audio (0 for a switch-over, where the old
+    // connection carried it until the new one was ready).
+    std::chrono::milliseconds gap{0};
+    std::uint64_t audio_resent_ms = 0;  // sent before the drop, not acknowledged, sent again
+    std::uint64_t audio_lost_ms = 0;    // could not be resent (past max_pending_audio)
+};
+
 // Every method runs on the io thread and must not block (no waiting on locks held elsewhere for
 // long, no file or network I/O, no engines): hand heavy work to another thread. A method may
 // call any LiveSession method except the destructor. The defaults ignore the event.
@@ -85,6 +110,12 @@ public:
     // The server's voice activity signal (voiceActivity / voiceActivityDetectionSignal).
     virtual void on_voice_activity(protocol::VoiceActivityType /*type*/,
                                    std::optional<std::chrono::nanoseconds> /*audio_offset*/) {}
+    // The session is opening a new connection by itself (goAway or a lost connection). Sends
+    // are kept meanwhile (bounded by max_pending_audio). on_resumed or on_closed follows.
+    virtual void on_reconnecting(const Reconnecting& /*reconnecting*/) {}
+    // The new connection is set up and carries the session on (its history kept by the server);
+    // on_setup_complete does not come again for it.
+    virtual void on_resumed(const Resumed& /*resumed*/) {}
     // Final: the session ended (or could not start). No event follows, unless connect() or
     // reconnect() is called again.
     virtual void on_closed(const SessionClosed& /*closed*/) {}

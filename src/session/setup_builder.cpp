@@ -61,6 +61,8 @@ protocol::Setup make_setup(const LiveSessionConfig& config, std::string model,
         protocol::SessionResumptionConfig resumption;
         if (!resumption_handle.empty())
             resumption.handle = resumption_handle;
+        if (config.resumption.transparent.value_or(false))
+            resumption.transparent = true;
         setup.session_resumption = std::move(resumption);
     }
     if (config.input_transcription)

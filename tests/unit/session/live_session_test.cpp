@@ -306,7 +306,9 @@ TEST(LiveSessionTest, ServerErrorCloseBecomesAClearLine) {
     ScriptedPeer peer;
     RecordingSink sink;
     LiveSession session(sink);
-    ASSERT_TRUE(open_with(session, sink, peer, config_for(peer.url())));
+    auto config = config_for(peer.url());
+    config.reconnect.enabled = false;  // with it, 1011 is retried (below)
+    ASSERT_TRUE(open_with(session, sink, peer, config));
     peer.close(1011, "Internal error occurred.");
     const auto closed = sink.wait("closed");
     ASSERT_TRUE(closed);
@@ -397,6 +399,8 @@ TEST(LiveSessionTest, ReconnectResumesWithTheLatestHandle) {
     LiveSession session(sink);
     auto config = config_for(peer.url());
     config.resumption.handle = "from-config";
+    config.resumption.transparent = false;
+    config.reconnect.enabled = false;  // the switch-over after goAway is tested below
     ASSERT_TRUE(open_with(session, sink, peer, config));
     EXPECT_NE(peer.messages().at(0).find(R"("sessionResumption":{"handle":"from-config"})"),
               std::string::npos);
@@ -418,6 +422,213 @@ TEST(LiveSessionTest, ReconnectResumesWithTheLatestHandle) {
     session.send_realtime_text("after");
     ASSERT_TRUE(peer.wait_for(
         [](const auto& m) { return m.back() == R"({"realtimeInput":{"text":"after"}})"; }));
+}
+
+// ---- automatic reconnection ----
+
+// The audio samples of the realtimeInput messages among `messages`, in order.
+std::vector<std::int16_t> audio_of(const std::vector<std::string>& messages) {
+    std::vector<std::int16_t> samples;
+    for (const auto& m : messages) {
+        auto decoded = protocol::decode_client_message(m);
+        if (!decoded)
+            continue;
+        const auto* input = std::get_if<protocol::RealtimeInput>(&*decoded);
+        if (!input)
+            continue;
+        if (const auto* audio = std::get_if<protocol::AudioInput>(&input->input)) {
+            const auto pcm = protocol::pcm16_samples(audio->audio.data);
+            samples.insert(samples.end(), pcm.begin(), pcm.end());
+        }
+    }
+    return samples;
+}
+
+std::size_t audio_count(const std::vector<std::string>& messages) {
+    return static_cast<std::size_t>(std::count_if(messages.begin(), messages.end(), [](auto& m) {
+        return m.find("\"audio\"") != std::string::npos;
+    }));
+}
+
+std::string update_json(const std::string& handle, std::int64_t last_consumed) {
+    return R"({"sessionResumptionUpdate":{"newHandle":")" + handle +
+           R"(","resumable":true,"lastConsumedClientMessageIndex":")" +
+           std::to_string(last_consumed) + R"("}})";
+}
+
+// Polls `done` (which may call the peer's own accessors, unlike wait_for's predicate).
+bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (done())
+            return true;
+        std::this_thread::sleep_for(5ms);
+    }
+    return done();
+}
+
+void send_chunks(LiveSession& session, const std::vector<std::int16_t>& audio, std::size_t from,
+                 std::size_t to) {
+    for (std::size_t at = from; at < to; at += 1600)
+        session.send_audio(std::span(audio).subspan(at, 1600));
+}
+
+TEST(LiveSessionReconnectTest, LostConnectionResendsExactlyWhatTheServerDidNotConsume) {
+    ScriptedPeer peer;
+    RecordingSink sink;
+    LiveSession session(sink);
+    auto config = config_for(peer.url());
+    ASSERT_TRUE(open_with(session, sink, peer, config));
+    EXPECT_NE(peer.messages().at(0).find(R"("sessionResumption":{"transparent":true})"),
+              std::string::npos)
+        << "transparent resumption is asked for on an explicit URL: " << peer.messages().at(0);
+    const auto audio = ramp(10 * 1600, 7);
+    send_chunks(session, audio, 0, audio.size());
+    ASSERT_TRUE(peer.wait_for([](const auto& m) { return audio_count(m) == 10; }));
+    peer.send_on(0, update_json("h1", 3));  // messages 0..3 consumed
+    ASSERT_TRUE(sink.wait("resumption"));
+    peer.close_on(0, 1011, "Internal error occurred.");  // retryable: the session goes on
+
+    const auto reconnecting = sink.wait("reconnecting");
+    ASSERT_TRUE(reconnecting);
+    EXPECT_EQ(sink.events()[*reconnecting].reconnecting.cause, ReconnectCause::kConnectionLost);
+    EXPECT_NE(sink.events()[*reconnecting].text.find("1011"), std::string::npos);
+    ASSERT_TRUE(poll_until([&] { return !peer.messages_on(1).empty(); }));
+    EXPECT_NE(peer.messages_on(1).at(0).find(R"("handle":"h1")"), std::string::npos);
+    session.send_audio(std::span(audio).subspan(0, 0));  // nothing; still queued fine
+    peer.send_on(1, kSetupComplete);
+    peer.send_on(1, update_json("h2", 5));  // the server had got up to 5 before the cut
+    const auto resumed = sink.wait("resumed");
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ(sink.events()[*resumed].resumed.audio_resent_ms, 400u);
+    EXPECT_EQ(sink.events()[*resumed].resumed.audio_lost_ms, 0u);
+    ASSERT_TRUE(poll_until([&] { return audio_count(peer.messages_on(1)) == 4; }));
+
+    // What the server consumed of the first connection plus what came again: every sample
+    // exactly once, in order.
+    auto first = peer.messages_on(0);
+    std::vector<std::string> consumed(first.begin() + 1, first.begin() + 1 + 6);
+    auto heard = audio_of(consumed);
+    const auto again = audio_of(peer.messages_on(1));
+    heard.insert(heard.end(), again.begin(), again.end());
+    EXPECT_EQ(heard, audio);
+    EXPECT_EQ(sink.count("setup"), 1u) << "a resume is not a new setup for the sink";
+    EXPECT_FALSE(sink.wait("closed", 0, 0ms));
+    const auto stats = session.stats();
+    EXPECT_EQ(stats.reconnects, 1u);
+    EXPECT_EQ(stats.audio_resent_ms, 400u);
+    EXPECT_FALSE(stats.reconnecting);
+
+    // New audio follows on the new connection, numbered after the resent messages.
+    const auto more = ramp(1600, 500);
+    session.send_audio(more);
+    ASSERT_TRUE(poll_until([&] { return audio_count(peer.messages_on(1)) == 5; }));
+    peer.send_on(1, update_json("h3", 10));
+    ASSERT_TRUE(
+        sink.wait("resumption", 0, 5s, [](const test::Event& e) { return e.text == "h3"; }));
+}
+
+TEST(LiveSessionReconnectTest, GoAwaySwitchesOverWithoutAGap) {
+    ScriptedPeer peer;
+    RecordingSink sink;
+    LiveSession session(sink);
+    ASSERT_TRUE(open_with(session, sink, peer, config_for(peer.url())));
+    peer.send_on(0, update_json("h1", -1));
+    ASSERT_TRUE(sink.wait("resumption"));
+    const auto audio = ramp(10 * 1600, 3);
+    send_chunks(session, audio, 0, 5 * 1600);
+    ASSERT_TRUE(peer.wait_for([](const auto& m) { return audio_count(m) == 5; }));
+    peer.send_on(0, R"({"goAway":{"timeLeft":"30s"}})");
+    const auto reconnecting = sink.wait("reconnecting");
+    ASSERT_TRUE(reconnecting);
+    EXPECT_EQ(sink.events()[*reconnecting].reconnecting.cause, ReconnectCause::kGoAway);
+    ASSERT_TRUE(poll_until([&] { return !peer.messages_on(1).empty(); }));
+    EXPECT_NE(peer.messages_on(1).at(0).find(R"("handle":"h1")"), std::string::npos);
+
+    // Until the new connection is set up, the old one carries the audio.
+    send_chunks(session, audio, 5 * 1600, 8 * 1600);
+    ASSERT_TRUE(poll_until([&] { return audio_count(peer.messages_on(0)) == 8; }));
+    EXPECT_EQ(peer.messages_on(1).size(), 1u);
+    peer.send_on(1, kSetupComplete);
+    peer.send_on(1, update_json("h2", 7));  // all eight arrived on the old connection
+    const auto resumed = sink.wait("resumed");
+    ASSERT_TRUE(resumed);
+    EXPECT_EQ(sink.events()[*resumed].resumed.cause, ReconnectCause::kGoAway);
+    EXPECT_EQ(sink.events()[*resumed].resumed.gap, 0ms);
+    const auto old_closed = peer.wait_closed();
+    ASSERT_TRUE(old_closed);
+    EXPECT_EQ(old_closed->code, 1000) << "the client closes the old connection itself";
+
+    send_chunks(session, audio, 8 * 1600, audio.size());
+    ASSERT_TRUE(poll_until([&] { return audio_count(peer.messages_on(1)) == 2; }));
+    auto heard = audio_of(peer.messages_on(0));
+    const auto after = audio_of(peer.messages_on(1));
+    heard.insert(heard.end(), after.begin(), after.end());
+    EXPECT_EQ(heard, audio) << "every sample exactly once across the switch-over";
+    const auto stats = session.stats();
+    EXPECT_EQ(stats.go_away_switches, 1u);
+    EXPECT_EQ(stats.connections, 2u);
+    EXPECT_EQ(stats.last_gap_ms, 0u);
+    EXPECT_EQ(stats.audio_dropped_ms, 0u);
+    EXPECT_FALSE(sink.wait("closed", 0, 0ms));
+}
+
+TEST(LiveSessionReconnectTest, TerminalCloseCodesEndTheSessionWithoutRetrying) {
+    for (const std::uint16_t code : {1007, 1008, 1000}) {
+        SCOPED_TRACE(code);
+        ScriptedPeer peer;
+        RecordingSink sink;
+        LiveSession session(sink);
+        ASSERT_TRUE(open_with(session, sink, peer, config_for(peer.url())));
+        peer.close(code, "Request contains an invalid argument.");
+        const auto closed = sink.wait("closed");
+        ASSERT_TRUE(closed);
+        EXPECT_EQ(sink.events()[*closed].closed.close_code, code);
+        EXPECT_FALSE(sink.wait("reconnecting", 0, 0ms));
+        EXPECT_EQ(peer.connection_count(), 1u);
+    }
+}
+
+TEST(LiveSessionReconnectTest, TheGoAwayDeadlineCloseIsRetried) {
+    ScriptedPeer peer;
+    RecordingSink sink;
+    LiveSession session(sink);
+    auto config = config_for(peer.url());
+    ASSERT_TRUE(open_with(session, sink, peer, config));
+    // A model turn is in progress, so the switch waits for its end (far away)...
+    peer.send_on(0, audio_json(240));
+    ASSERT_TRUE(sink.wait("audio"));
+    peer.send_on(0, R"({"goAway":{"timeLeft":"60s"}})");
+    ASSERT_TRUE(sink.wait("go_away"));
+    // ...and the server cuts the connection first: 1008 after a goAway is not final.
+    peer.close_on(0, 1008, "Connection aborted because the client failed to close the connection");
+    ASSERT_TRUE(sink.wait("interrupted")) << "the cut turn is ended for the player";
+    ASSERT_TRUE(poll_until([&] { return !peer.messages_on(1).empty(); }));
+    peer.send_on(1, kSetupComplete);
+    ASSERT_TRUE(sink.wait("resumed"));
+    EXPECT_FALSE(sink.wait("closed", 0, 0ms));
+}
+
+TEST(LiveSessionReconnectTest, GivesUpAfterTheConfiguredTimeWithAClearReason) {
+    RecordingSink sink;
+    LiveSession session(sink);
+    std::uint16_t port = 0;
+    {
+        ScriptedPeer peer;
+        port = peer.port();
+        auto config = config_for(peer.url());
+        config.reconnect.first_backoff = 20ms;
+        config.reconnect.give_up_after = 300ms;
+        ASSERT_TRUE(open_with(session, sink, peer, config));
+    }  // the server is gone: its connection drops, and reconnecting is refused
+    const auto closed = sink.wait("closed");
+    ASSERT_TRUE(closed);
+    const auto c = sink.events()[*closed].closed;
+    EXPECT_EQ(c.error, SessionError::kConnectionLost);
+    EXPECT_TRUE(c.message.starts_with("gave up reconnecting after ")) << c.message;
+    EXPECT_NE(c.message.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << c.message;
+    EXPECT_GE(sink.count("reconnecting"), 2u) << "retried with backoff first";
+    EXPECT_EQ(session.state(), SessionState::kClosed);
 }
 
 TEST(LiveSessionTest, DestroyingAnOpenSessionClosesItAndCallsTheSinkNoMore) {

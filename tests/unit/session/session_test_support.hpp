@@ -4,6 +4,7 @@
 // writes, recording what the client sent). Test thread + io.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -24,7 +25,7 @@ namespace parley::session::test {
 struct Event {
     std::string kind;  // "setup", "audio", "text", "input", "output", "generation", "turn",
                        // "interrupted", "tool_call", "cancel", "usage", "go_away", "resumption",
-                       // "voice", "closed"
+                       // "voice", "reconnecting", "resumed", "closed"
     TurnId turn = 0;
     std::string text;
     std::size_t samples = 0;
@@ -35,6 +36,8 @@ struct Event {
     std::chrono::milliseconds time_left{0};
     std::optional<protocol::UsageMetadata> usage;
     SessionClosed closed;
+    Reconnecting reconnecting;
+    Resumed resumed;
     std::thread::id thread;
 };
 
@@ -88,6 +91,16 @@ public:
                            std::optional<std::chrono::nanoseconds>) override {
         add(event("voice", 0, std::string(protocol::to_string(type))));
     }
+    void on_reconnecting(const Reconnecting& r) override {
+        auto e = event("reconnecting", 0, r.message);
+        e.reconnecting = r;
+        add(std::move(e));
+    }
+    void on_resumed(const Resumed& r) override {
+        auto e = event("resumed");
+        e.resumed = r;
+        add(std::move(e));
+    }
     void on_closed(const SessionClosed& closed) override {
         auto e = event("closed");
         e.closed = closed;
@@ -118,6 +131,11 @@ public:
     std::size_t count() {
         std::lock_guard lock(mutex_);
         return events_.size();
+    }
+    std::size_t count(const std::string& kind) {
+        std::lock_guard lock(mutex_);
+        return static_cast<std::size_t>(std::count_if(
+            events_.begin(), events_.end(), [&](const Event& e) { return e.kind == kind; }));
     }
 
 private:
@@ -211,13 +229,40 @@ public:
         std::lock_guard lock(mutex_);
         return connections_.size();
     }
+    // Sends `text` on connection `index` (0 = the first accepted).
+    void send_on(std::size_t index, const std::string& text) {
+        std::lock_guard lock(mutex_);
+        if (index < connections_.size())
+            connections_[index]->send_text(text);
+    }
+    void close_on(std::size_t index, std::uint16_t code, const std::string& reason) {
+        std::lock_guard lock(mutex_);
+        if (index < connections_.size())
+            connections_[index]->close(code, reason);
+    }
+    // The messages received on connection `index`, in order.
+    std::vector<std::string> messages_on(std::size_t index) {
+        std::lock_guard lock(mutex_);
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < messages_.size(); ++i) {
+            if (message_connection_[i] == index)
+                out.push_back(messages_[i]);
+        }
+        return out;
+    }
 
 private:
     void on_open(std::unique_ptr<transport::WsConnection> connection) {
         transport::WsHandlers handlers;
-        handlers.on_message = [this](transport::MessageKind, std::string payload) {
+        std::size_t index = 0;
+        {
+            std::lock_guard lock(mutex_);
+            index = connections_.size();
+        }
+        handlers.on_message = [this, index](transport::MessageKind, std::string payload) {
             std::lock_guard lock(mutex_);
             messages_.push_back(std::move(payload));
+            message_connection_.push_back(index);
             changed_.notify_all();
         };
         handlers.on_close = [this](const transport::CloseInfo& info) {
@@ -238,6 +283,7 @@ private:
     std::vector<transport::UpgradeRequest> requests_;
     std::vector<std::unique_ptr<transport::WsConnection>> connections_;
     std::vector<std::string> messages_;
+    std::vector<std::size_t> message_connection_;  // the connection of each message
     std::optional<transport::CloseInfo> closed_;
 };
 
