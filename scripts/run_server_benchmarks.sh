@@ -10,7 +10,8 @@
 # ("100 200 400 600 800 1000"), QUESTIONS (20), BARGEINS (10), IDLE_SESSIONS (100),
 # ONLY ("detector latency bargein concurrency nospeech memory": a subset to run),
 # OUT (BUILD_DIR/server_bench), NICE (-10 when root: server and load generator run at this
-# priority, so other work on a shared machine disturbs them less; 0 to turn off).
+# priority, so other work on a shared machine disturbs them less; 0 to turn off), SERVER_ARGS
+# (extra `parley serve` options for every server, e.g. "--work-threads 4 --decoders 8").
 set -euo pipefail
 
 build=${1:-build}
@@ -24,6 +25,7 @@ questions=${QUESTIONS:-20}
 bargeins=${BARGEINS:-10}
 idle_sessions=${IDLE_SESSIONS:-100}
 only=${ONLY:-"detector latency bargein concurrency nospeech memory"}
+read -r -a server_args <<<"${SERVER_ARGS:-}"
 if [[ $(id -u) == 0 ]]; then nice_level=${NICE:--10}; else nice_level=${NICE:-0}; fi
 
 for binary in "$parley" "$load"; do
@@ -62,7 +64,7 @@ start_server() {
     shift 2
     local log="$out/server-$name.log"
     rm -f "$log"
-    nice -n "$nice_level" "$parley" serve --host 127.0.0.1 --port 0 --log-level "$level" --max-connection-seconds 0 "$@" >"$log" 2>&1 &
+    nice -n "$nice_level" "$parley" serve --host 127.0.0.1 --port 0 --log-level "$level" --max-connection-seconds 0 "${server_args[@]}" "$@" >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 600); do
         server_url=$(sed -n 's/^parley serve: listening on \(ws:[^ ]*\).*/\1/p' "$log" | head -n 1)
@@ -78,7 +80,7 @@ start_server() {
         echo "run_server_benchmarks: the server did not start listening in 60 s" >&2
         exit 1
     fi
-    echo "server: parley serve --host 127.0.0.1 --port 0 --log-level $level --max-connection-seconds 0 $* (pid $server_pid, $server_url)"
+    echo "server: parley serve --host 127.0.0.1 --port 0 --log-level $level --max-connection-seconds 0 ${server_args[*]} $* (pid $server_pid, $server_url)"
 }
 
 # run_load NAME ARGS...: server_load against the running server; keeps its output and RESULT line.
