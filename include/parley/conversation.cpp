@@ -8,7 +8,8 @@
 
 namespace parley {
 
-device::EchoPath make_room_echo(int rate_hz, int delay_ms, double gain_db, int rt60_ms) {
+device::EchoPath make_room_echo(int rate_hz, int delay_ms, double gain_db, int rt60_ms,
+                                double loudspeaker_drive) {
     struct Room {
         std::vector<float> line;  // delay line of the direct sound
         std::size_t pos = 0;
@@ -16,6 +17,7 @@ device::EchoPath make_room_echo(int rate_hz, int delay_ms, double gain_db, int r
         std::size_t comb_pos = 0;
         float gain = 0;
         float feedback = 0;
+        double drive = 0;
     };
     auto room = std::make_shared<Room>();
     room->line.assign(static_cast<std::size_t>(std::max(1, rate_hz * delay_ms / 1000)), 0.0F);
@@ -25,10 +27,14 @@ device::EchoPath make_room_echo(int rate_hz, int delay_ms, double gain_db, int r
     // -60 dB after rt60_ms: feedback^(rt60 / comb) = 1e-3
     room->feedback = static_cast<float>(
         std::pow(10.0, -3.0 * comb_ms / static_cast<double>(std::max(rt60_ms, comb_ms))));
+    room->drive = std::max(0.0, loudspeaker_drive);
     return [room](std::span<const std::int16_t> played, std::span<std::int16_t> echo) {
         for (std::size_t i = 0; i < played.size(); ++i) {
             const float direct = room->line[room->pos];
-            room->line[room->pos] = static_cast<float>(played[i]);
+            double x = static_cast<double>(played[i]) / 32768.0;
+            if (room->drive > 0)
+                x = std::tanh(room->drive * x) / room->drive;
+            room->line[room->pos] = static_cast<float>(x * 32768.0);
             room->pos = (room->pos + 1) % room->line.size();
             const float tail = room->comb[room->comb_pos];
             room->comb[room->comb_pos] = direct + tail * room->feedback;

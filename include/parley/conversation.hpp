@@ -35,8 +35,11 @@ using AudioDeviceInfo = device::AudioDeviceInfo;
 using device::list_devices;
 
 // A simple room for simulations: the speaker's sound reaches the microphone after `delay_ms`,
-// `gain_db` quieter, with a reverberation decaying over about `rt60_ms`. Driver thread.
+// `gain_db` quieter, with a reverberation decaying over about `rt60_ms`, through a mildly
+// non-linear loudspeaker (soft clip y = tanh(k x) / k on x in [-1, 1], k = `loudspeaker_drive`;
+// 0 = linear). Driver thread.
 [[nodiscard]] device::EchoPath make_room_echo(int rate_hz, int delay_ms = 40,
-                                              double gain_db = -12.0, int rt60_ms = 250);
+                                              double gain_db = -12.0, int rt60_ms = 250,
+                                              double loudspeaker_drive = 1.5);
 
 }  // namespace parley

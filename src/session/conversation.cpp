@@ -97,6 +97,11 @@ std::vector<TurnMetrics> Conversation::metrics() const {
     return metrics_;
 }
 
+std::vector<double> Conversation::barge_in_silences_ms() const {
+    std::lock_guard lock(mutex_);
+    return silences_ms_;
+}
+
 SessionStats Conversation::session_stats() const {
     return session_ ? session_->stats() : SessionStats{};
 }
@@ -218,7 +223,7 @@ void Conversation::on_interrupted(TurnId turn) {
             paused_ = false;
             player_.resume();  // the paused turn is gone; what comes next plays
         } else {
-            barge_onset_ms_ = user_start_ms_ >= 0 ? user_start_ms_ : now_ms();
+            barge_onset_ms_ = user_speaking_ ? user_start_ms_ : now_ms();
             measuring_silence_ = true;
         }
         barge_turn_ = turn;
@@ -304,11 +309,13 @@ void Conversation::on_output_silent(double heard_ms) {
         return;
     measuring_silence_ = false;
     const double silence = heard_ms - barge_onset_ms_;
-    model_turn(barge_turn_).metrics.barge_in_silence_ms = silence;
+    auto& metrics = model_turn(barge_turn_).metrics;
+    metrics.barge_in_silence_ms = silence;
     for (auto& m : metrics_) {
         if (m.turn == barge_turn_)
             m.barge_in_silence_ms = silence;
     }
+    silences_ms_.push_back(silence);
 }
 
 void Conversation::on_tick(double now) {

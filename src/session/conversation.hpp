@@ -44,6 +44,9 @@ public:
     // Transcript lines final so far, in order, and per-turn metrics. Any thread.
     [[nodiscard]] std::vector<TranscriptLine> transcript() const;
     [[nodiscard]] std::vector<TurnMetrics> metrics() const;
+    // Every barge-in's onset (local VAD) -> output silent, in order (a turn's metrics keep only
+    // its last one).
+    [[nodiscard]] std::vector<double> barge_in_silences_ms() const;
     [[nodiscard]] SessionStats session_stats() const;
     // Model audio still queued or playing.
     [[nodiscard]] bool model_playing() const;
@@ -91,6 +94,7 @@ private:
     std::map<TurnId, ModelTurn> turns_;
     std::vector<TranscriptLine> lines_;
     std::vector<TurnMetrics> metrics_;
+    std::vector<double> silences_ms_;
     std::string user_text_;
     double user_start_ms_ = -1;
     double user_end_ms_ = -1;

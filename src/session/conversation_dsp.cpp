@@ -12,6 +12,10 @@ namespace parley::session {
 namespace {
 
 constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
+// How long the send path stays open after a frame the gate judged to be the user's voice.
+constexpr int kNearHoldFrames = 30;
+// Far-end frames at the start of a model turn during which local barge-in is not allowed.
+constexpr int kTurnStartHoldFrames = 100;
 
 void drop_front(std::vector<std::int16_t>& v, std::size_t n) {
     v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
@@ -167,9 +171,26 @@ void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
     aec_->process_capture(mic, cancelled_);
     const auto& gate = gate_.process(ref, mic, cancelled_);
     const bool voiced = vad_->process(cancelled_);
-    const auto event = detector_->process(cancelled_, voiced && gate.barge_in_allowed);
+    // The canceller re-adapts at the start of each model turn (after a pause its residual
+    // echo is louder for a moment): the first kTurnStartHoldFrames of far-end playback never
+    // count as the user, however the gate judges them.
+    far_run_frames_ = gate.far_active ? far_run_frames_ + 1 : 0;
+    const bool settled = !gate.far_active || far_run_frames_ > kTurnStartHoldFrames;
+    const auto event = detector_->process(cancelled_, voiced && gate.barge_in_allowed && settled);
     std::copy(cancelled_.begin(), cancelled_.end(), send_frame_.begin());
     gate_.duck(send_frame_);
+    // The gate keeps the send path open for a while after the far end was silent, so the first
+    // echo of a new model turn (before the canceller converged) would reach the server's VAD and
+    // interrupt the model. While the far end plays, send only what the gate recently judged to
+    // be the user.
+    if (gate.converged && gate.near_dominant) {
+        near_frames_left_ = kNearHoldFrames;
+    } else if (near_frames_left_ > 0) {
+        --near_frames_left_;
+    }
+    if (gate.far_active && near_frames_left_ == 0) {
+        for (auto& sample : send_frame_) sample = static_cast<std::int16_t>(sample / 32);
+    }
     send_(send_frame_);
     if (recorder_) {
         for (std::size_t i = 0; i < kFrame; ++i) {

@@ -90,6 +90,8 @@ private:
     std::vector<std::int16_t> cancelled_, send_frame_, stereo_;
     std::optional<dsp::TurnId> audible_turn_;
     bool sounding_ = false;
+    int far_run_frames_ = 0;    // consecutive frames with the far end active
+    int near_frames_left_ = 0;  // send path held open after the user's voice (frames)
     std::atomic<bool> flush_requested_{false};
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> frames_{0};
