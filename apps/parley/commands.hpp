@@ -9,6 +9,8 @@ namespace parley::app {
 void add_serve_command(CLI::App& app);
 void add_say_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_talk_command(CLI::App& app);
+void add_devices_command(CLI::App& app);
 
 // The exit code the subcommand that ran asked for (0 when none did).
 int exit_code();

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
     parley::app::add_serve_command(app);
     parley::app::add_say_command(app);
     parley::app::add_demo_command(app);
+    parley::app::add_talk_command(app);
+    parley::app::add_devices_command(app);
     CLI11_PARSE(app, argc, argv);
     return parley::app::exit_code();
 }

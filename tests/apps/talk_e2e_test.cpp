@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// `parley talk --input question.wav --output reply.wav --transcript t.jsonl` with no API key: the
+// in-process local server hears a question spoken by flite and answers it; the run ends by
+// itself once the answer has played, exit 0. Paced in real time (label realtime).
+#include "parley_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "dsp/wav_file.hpp"
+#include "support/flite_speech.hpp"
+#include "support/test_audio.hpp"
+
+namespace parley::test {
+namespace {
+
+TEST(TalkEndToEnd, ASpokenQuestionIsAnsweredIntoTheOutputFile) {
+    const auto dir = fresh_directory("talk-e2e");
+    auto speech = speak("what is twelve times seven");
+    // Some silence before and after, as a person leaves it.
+    Samples input(ms_to_samples(500, kSpeechRateHz), 0);
+    input.insert(input.end(), speech.begin(), speech.end());
+    input.resize(input.size() + ms_to_samples(1500, kSpeechRateHz), 0);
+    const auto question = dir + "/question.wav";
+    ASSERT_TRUE(write_wav(question, input, kSpeechRateHz));
+    const auto reply = dir + "/reply.wav";
+    const auto transcript = dir + "/t.jsonl";
+    const auto record = dir + "/session.wav";
+
+    const auto run = run_parley({"talk", "--input", question, "--output", reply, "--transcript",
+                                 transcript, "--record", record, "--timeout", "60"},
+                                dir);
+    ASSERT_EQ(run.exit_code, 0) << "stdout:\n" << run.out << "stderr:\n" << run.err;
+    const auto out = lines_of(run.out);
+    ASSERT_FALSE(out.empty());
+    EXPECT_NE(out.front().find("local server"), std::string::npos)
+        << "the first line says the local server is used: " << out.front();
+
+    // The reply holds speech: at least half a second of it, well above silence.
+    auto reader = dsp::WavReader::open(reply);
+    ASSERT_TRUE(reader) << reader.error().message();
+    const int rate_hz = reader->info().sample_rate_hz;
+    auto samples = reader->read_all_mono(rate_hz);
+    ASSERT_TRUE(samples);
+    const auto [first, last] = active_range(*samples, rate_hz);
+    EXPECT_GT(samples_to_ms(static_cast<double>(last - first), rate_hz), 500.0);
+    EXPECT_GT(active_rms(*samples, rate_hz), 300.0);
+
+    // The transcript holds what the user said and what the model answered.
+    std::ifstream lines(transcript);
+    std::vector<nlohmann::json> entries;
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty())
+            entries.push_back(nlohmann::json::parse(line));
+    }
+    bool user = false;
+    bool model = false;
+    for (const auto& entry : entries) {
+        const auto text = entry.value("text", std::string{});
+        if (entry.value("who", std::string{}) == "user" && text.find("twelve") != std::string::npos)
+            user = true;
+        if (entry.value("who", std::string{}) == "model" && !text.empty())
+            model = true;
+    }
+    EXPECT_TRUE(user) << run.out;
+    EXPECT_TRUE(model) << run.out;
+
+    // The recording: stereo, at least as long as the question.
+    auto recorded = dsp::WavReader::open(record);
+    ASSERT_TRUE(recorded);
+    EXPECT_EQ(recorded->info().channels, 2);
+    EXPECT_GE(static_cast<double>(recorded->info().frames) / recorded->info().sample_rate_hz,
+              static_cast<double>(input.size()) / kSpeechRateHz - 0.2);
+}
+
+}  // namespace
+}  // namespace parley::test
