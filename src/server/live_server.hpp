@@ -7,11 +7,22 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/result.hpp"
 #include "server/server_options.hpp"
 
 namespace parley::server {
+
+// True for hosts only this machine can reach: "localhost", 127.0.0.0/8 and ::1 (also in
+// brackets). `parley serve` needs --token to listen on any other. Pure.
+[[nodiscard]] bool is_loopback_host(std::string_view host);
+// True when a browser page from `origin` (an Origin header) may connect: a loopback origin
+// (http(s)://localhost:*, http(s)://127.0.0.1:*, http(s)://[::1]:*) or one listed in `allowed`
+// ("*" allows any). Pure.
+[[nodiscard]] bool origin_allowed(std::string_view origin, const std::vector<std::string>& allowed);
 
 class LiveServer {
 public:

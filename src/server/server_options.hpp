@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace parley::server {
 
@@ -27,10 +28,22 @@ struct ServerOptions {
     int work_nice = 0;                    // > 0 lowers the workers' priority (in-process use)
     bool speech = true;                   // false: turn detection only (no recognition/synthesis)
     BrainKind brain = BrainKind::kBuiltin;
-    std::string brain_url;    // OpenAI-compatible chat completions endpoint (kOpenAi)
+    std::string brain_url;                // OpenAI-compatible chat completions endpoint (kOpenAi)
     std::string brain_model = "default";  // model name sent to it
     std::string brain_api_key;            // sent as a Bearer token when set; never logged
-    std::size_t max_message_bytes = std::size_t{16} << 20;
+    // Limits, each ending what goes past it with a close reason that says so
+    // (LIVE_PROTOCOL.md §8 codes).
+    std::size_t max_message_bytes = std::size_t{16} << 20;  // larger messages: close 1009
+    std::size_t max_connections = 64;  // sessions open at once; more: close 1011 "too many ..."
+    // What one session may hold at once: audio not yet listened to, the conversation history,
+    // and replies the client has not read yet. Past it: close 1011.
+    std::size_t max_session_memory_bytes = std::size_t{64} << 20;
+    // Access control. With a token, clients must present it as their API key (?key=,
+    // x-goog-api-key or Authorization: Bearer); without one any key is accepted. Never logged.
+    std::string token;
+    // Browser origins allowed besides loopback ones (http://localhost:*, http://127.0.0.1:*),
+    // e.g. "https://app.example.com". Requests with any other Origin header are refused (403).
+    std::vector<std::string> allowed_origins;
 };
 
 }  // namespace parley::server

@@ -6,6 +6,7 @@
 // long synthesis never delays hearing a barge-in. LiveServer owns sessions until they finish.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -79,6 +80,9 @@ private:
     [[nodiscard]] std::string played_text(std::chrono::steady_clock::time_point at) const;
 
     void send(const protocol::ServerMessage& message);
+    // Closes the session (1011) when what it holds passes options.max_session_memory_bytes.
+    // True if it did.
+    bool check_memory();
     // `fresh_handle`: issue a new handle (turn boundaries, setup); else repeat the last one (an
     // acknowledgement of consumed messages only).
     void send_resumption_update(bool fresh_handle = true);
@@ -126,6 +130,11 @@ private:
     std::optional<std::string> queued_user_text_;  // NO_INTERRUPTION: answered after this turn
     std::uint64_t tool_calls_made_ = 0;
     double input_audio_seconds_ = 0;
+    // Received audio not yet listened to (decremented on input_queue_), and the text the client
+    // put into the history: what check_memory() bounds besides the unsent replies.
+    std::shared_ptr<std::atomic<std::size_t>> unheard_audio_bytes_ =
+        std::make_shared<std::atomic<std::size_t>>(0);
+    std::size_t client_text_bytes_ = 0;
     // Transparent resumption: the session-wide number of the next client message on this
     // connection (duplicates of consumed ones are skipped), and what was last acknowledged.
     bool transparent_ = false;
