@@ -37,6 +37,14 @@ test-asan: setup
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
 	  bash scripts/run_tests.sh build-asan -LE "realtime|soak"
 
+# The suite under ThreadSanitizer, leaving out the same tests as test-asan. Races in our code are
+# fixed, never suppressed: tsan.supp lists only third-party libraries.
+test-tsan: setup
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=thread -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF
+	cmake --build build-tsan -j $(JOBS)
+	@TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp" \
+	  bash scripts/run_tests.sh build-tsan -LE "realtime|soak"
+
 fuzz: setup
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_FUZZ=ON -DPARLEY_BENCH=OFF
 	cmake --build build-fuzz -j $(JOBS) --target fuzz_protocol_decoder
