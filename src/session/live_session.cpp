@@ -126,7 +126,6 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
     TurnId turn = 0;
     bool turn_open = false;        // model output now belongs to `turn`
     bool turn_unfinished = false;  // `turn` has had no turnComplete yet
-    bool turn_generated = false;   // `turn` has had generationComplete
 
     // Transparent resumption: every client message after setup is numbered, and kept until the
     // server acknowledges it.
@@ -237,7 +236,6 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         ack_timer.cancel();
         turn_open = false;
         turn_unfinished = false;
-        turn_generated = false;
         log::debug("session: connecting to {} ({})", endpoint.display_url, endpoint.model);
         transport::connect_ws(
             loop, endpoint.url, endpoint.headers, client_options(),
@@ -453,24 +451,16 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         schedule_retry();
     }
 
-    // A model turn the lost connection cut: if the model had finished generating, its audio is
-    // all here and it ends normally; otherwise it is interrupted (the server answers again).
+    // A model turn the lost connection cut: what of it was in flight is unknown, so it ends as
+    // interrupted (the player drops it) and the server answers again in full after the resume.
     void end_cut_turn() {
         if (!turn_unfinished)
             return;
         const TurnId id = turn;
-        const bool generated = turn_generated;
         turn_open = false;
         turn_unfinished = false;
-        turn_generated = false;
-        if (!sink)
-            return;
-        if (generated) {
-            sink->on_turn_complete(
-                {.turn = id, .usage = {}, .reason = {}, .waiting_for_input = false});
-        } else {
+        if (sink)
             sink->on_interrupted(id);
-        }
     }
 
     void schedule_retry() {
@@ -866,7 +856,6 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         }
         if (content.generation_complete.value_or(false)) {
             const TurnId id = model_output();
-            turn_generated = true;
             if (sink)
                 sink->on_generation_complete(id);
         }
@@ -884,7 +873,6 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
             complete.waiting_for_input = content.waiting_for_input.value_or(false);
             turn_open = false;
             turn_unfinished = false;
-            turn_generated = false;
             if (sink)
                 sink->on_turn_complete(complete);
             on_turn_boundary();
