@@ -210,6 +210,7 @@ void ServerSession::send(const protocol::ServerMessage& message) {
     // Google sends every message as a binary frame of UTF-8 JSON (LIVE_PROTOCOL.md §2).
     if (connection_ && connection_->is_open()) {
         connection_->send_binary(protocol::encode_server_message(message));
+        if (message.server_content && message.server_content->model_turn) check_memory();
     }
 }
 
@@ -276,6 +277,15 @@ void ServerSession::on_message(std::string payload) {
         return;
     }
     auto& message = *decoded;
+    // Everything the client sends counts once it is kept: history text and pending audio.
+    if (std::holds_alternative<protocol::ClientContent>(message)) {
+        for (const auto& turn :
+             std::get<protocol::ClientContent>(message).turns.value_or(std::vector<protocol::Content>{})) {
+            client_text_bytes_ += text_of(turn).size();
+        }
+    } else if (const auto* response = std::get_if<protocol::ToolResponse>(&message)) {
+        for (const auto& r : response->function_responses) client_text_bytes_ += r.response.dump().size();
+    }
     if (!set_up_) {
         if (auto* setup = std::get_if<protocol::Setup>(&message)) {
             on_setup(std::move(*setup));
@@ -304,6 +314,28 @@ void ServerSession::on_message(std::string payload) {
             }
         },
         std::move(message));
+    check_memory();
+}
+
+bool ServerSession::check_memory() {
+    const auto limit = engines_.options.max_session_memory_bytes;
+    if (limit == 0 || finished_ || !connection_ || !connection_->is_open()) return false;
+    const auto audio = unheard_audio_bytes_->load();
+    const auto unsent = connection_->queued_bytes();
+    const auto text = client_text_bytes_ + system_instruction_.size();
+    if (audio + unsent + text <= limit) return false;
+    constexpr double kMiB = 1 << 20;
+    log::warn("session {}: over its memory limit: {:.1f} MiB of unheard audio, {:.1f} MiB of "
+              "history, {:.1f} MiB of unsent replies",
+              id_, audio / kMiB, text / kMiB, unsent / kMiB);
+    const char* what = unsent >= audio && unsent >= text ? "unread replies (is the client reading?)"
+                       : audio >= text                   ? "audio not yet heard (send in real time)"
+                                                         : "history text";
+    fail(transport::kCloseInternalError,
+         "Session over its memory limit (" +
+             std::to_string((limit + (1 << 20) - 1) >> 20) + " MiB) with " + what +
+             "; see --max-session-mb.");
+    return true;
 }
 
 void ServerSession::on_setup(protocol::Setup setup) {
@@ -381,6 +413,7 @@ void ServerSession::on_setup(protocol::Setup setup) {
         }
         log::info("session {}: resumed a session with {} history entries", id_,
                   state_->history.size());
+        for (const auto& entry : state_->history) client_text_bytes_ += entry.text.size();
     } else {
         state_ = std::make_shared<SessionState>();
     }
@@ -577,14 +610,19 @@ void ServerSession::on_audio(const protocol::Blob& blob) {
     }
     auto samples = protocol::pcm16_samples(blob.data);
     input_audio_seconds_ += static_cast<double>(samples.size()) / rate;
+    const auto bytes = samples.size() * sizeof(int16_t);
+    *unheard_audio_bytes_ += bytes;
     if (rate != input_rate_hz_) {
         input_rate_hz_ = rate;
         log::info("session {}: input audio at {} Hz is resampled to 16000 Hz", id_, rate);
     }
-    input_queue_->post([input = input_, samples = std::move(samples), rate]() mutable {
+    input_queue_->post([input = input_, samples = std::move(samples), rate,
+                        unheard = unheard_audio_bytes_, bytes]() mutable {
         if (rate != kInputRateHz) samples = dsp::resample(samples, rate, kInputRateHz);
         input->feed(samples);
+        *unheard -= bytes;
     });
+    check_memory();
 }
 
 void ServerSession::on_client_content(protocol::ClientContent content) {
