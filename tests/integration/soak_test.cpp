@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: Apache-2.0
+// Soak (issue 5): ten minutes of conversation with the local server, time-compressed (the
+// microphone stream runs 4x faster than real time), through the fault-injecting proxy that cuts
+// the connection about every 30 s of conversation, while the server sends a goAway about every
+// few seconds (far more often than the real service's 10 minutes). Every user utterance must be
+// recognized exactly once, every reply must complete (none is cut: the user never talks over it),
+// and memory must stay flat. Prints the figures.
+#include <unistd.h>
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "server/live_server.hpp"
+#include "session/live_session.hpp"
+#include "support/fault_proxy.hpp"
+#include "support/flite_speech.hpp"
+#include "unit/session/session_test_support.hpp"
+
+namespace parley {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr int kSpeedup = 4;
+constexpr std::size_t kChunkSamples = 1600;  // 100 ms at 16 kHz
+constexpr std::chrono::seconds kConversation{600};
+// Conversation time runs kSpeedup times faster than the wall clock: drops about every 30 s of
+// conversation. Connections live 6 s of wall time (goAway 3 s in), so the connections that
+// outlive a drop end by a goAway switch-over instead.
+constexpr std::chrono::milliseconds kDropEvery{30'000 / kSpeedup};
+constexpr std::chrono::seconds kConnectionLifetime{6};
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+    return std::regex_replace(s, std::regex("[^a-z0-9 ]+"), " ");
+}
+
+double rss_mib() {
+    std::ifstream statm("/proc/self/statm");
+    long pages = 0;
+    long resident = 0;
+    statm >> pages >> resident;
+    return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) /
+           (1024.0 * 1024.0);
+}
+
+// Counts what the soak checks, on io.
+class SoakSink : public session::test::RecordingSink {
+public:
+    std::function<bool()> reconnecting;
+    void on_interrupted(session::TurnId turn) override {
+        if (reconnecting && reconnecting()) {
+            ++cut_by_drop_;
+        } else {
+            ++cut_otherwise_;
+        }
+        RecordingSink::on_interrupted(turn);
+    }
+    std::atomic<int> cut_by_drop_{0};
+    std::atomic<int> cut_otherwise_{0};
+};
+
+struct Utterance {
+    const char* text;
+    const char* expect_heard;
+};
+
+TEST(SoakTest, TenMinutesThroughDropsAndGoAwaysLoseNoUtteranceAndCutNoReply) {
+    const std::vector<Utterance> script = {
+        {"what is twelve times seven", "twelve times seven"},
+        {"say hello world", "hello world"},
+        {"what is nine plus four", "nine plus"},
+    };
+    std::vector<std::vector<std::int16_t>> speech;
+    for (const auto& u : script) speech.push_back(test::speak(u.text));
+
+    server::ServerOptions options;
+    options.port = 0;
+    options.max_connection = kConnectionLifetime;
+    options.go_away_notice = 3s;
+    auto server = server::LiveServer::start(options);
+    ASSERT_TRUE(server) << server.error().message();
+    auto proxy = test::FaultProxy::start((*server)->port(), {.seed = 42, .drop_every = kDropEvery});
+    ASSERT_TRUE(proxy);
+
+    SoakSink sink;
+    session::LiveSession session(sink);
+    sink.reconnecting = [&session] { return session.stats().reconnecting; };
+    session::LiveSessionConfig config;
+    config.model = "gemini-test";
+    config.connection.url = (*proxy)->url();
+    config.reconnect.first_backoff = 50ms;
+    config.reconnect.go_away_margin = 500ms;
+    ASSERT_TRUE(session.connect(config, {}));
+    ASSERT_TRUE(sink.wait("setup"));
+
+    const auto wall_start = std::chrono::steady_clock::now();
+    const std::vector<std::int16_t> silence(kChunkSamples, 0);
+    std::size_t stream_chunks = 0;
+    auto send_chunk = [&](std::span<const std::int16_t> chunk) {
+        session.send_audio(chunk);
+        ++stream_chunks;
+        std::this_thread::sleep_for(100ms / kSpeedup);
+    };
+    auto turns_done = [&] {
+        std::size_t n = 0;
+        for (const auto& e : sink.events()) {
+            if (e.kind == "turn" && e.turn != 0)
+                ++n;
+        }
+        return n;
+    };
+    std::vector<double> rss;
+    std::size_t utterances = 0;
+    const auto target_chunks = static_cast<std::size_t>(kConversation / 100ms);
+    while (stream_chunks < target_chunks) {
+        const auto& words = speech[utterances % speech.size()];
+        for (std::size_t at = 0; at < words.size(); at += kChunkSamples)
+            send_chunk(std::span(words).subspan(at, std::min(kChunkSamples, words.size() - at)));
+        ++utterances;
+        // The microphone keeps streaming silence until the reply is over (or 2 min pass).
+        for (int i = 0; i < 1200 && turns_done() < utterances; ++i) send_chunk(silence);
+        ASSERT_EQ(turns_done(), utterances)
+            << "utterance " << utterances
+            << " was not answered; heard so far: " << sink.count("input");
+        for (int i = 0; i < 10; ++i) send_chunk(silence);
+        if (utterances % 8 == 0)
+            rss.push_back(rss_mib());
+    }
+    rss.push_back(rss_mib());
+    const auto wall_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    std::this_thread::sleep_for(500ms);
+
+    std::vector<std::string> heard;
+    for (const auto& e : sink.events()) {
+        if (e.kind == "input")
+            heard.push_back(lower(e.text));
+    }
+    std::size_t heard_right = 0;
+    for (std::size_t i = 0; i < std::min(heard.size(), utterances); ++i) {
+        if (heard[i].find(script[i % script.size()].expect_heard) != std::string::npos)
+            ++heard_right;
+    }
+    const auto stats = session.stats();
+    const auto faults = (*proxy)->stats();
+    std::printf(
+        "soak: %.0f s of conversation in %.1f s wall, %zu utterances, %zu recognized (%zu as "
+        "said), %zu replies completed; %llu drops by the proxy, %llu goAway switch-overs, %llu "
+        "resumes; audio resent %llu ms, lost %llu ms, dropped %llu ms; replies cut by a drop "
+        "and answered again: %d; RSS MiB:",
+        static_cast<double>(stream_chunks) / 10.0, wall_s, utterances, heard.size(), heard_right,
+        turns_done(), static_cast<unsigned long long>(faults.drops),
+        static_cast<unsigned long long>(stats.go_away_switches),
+        static_cast<unsigned long long>(stats.reconnects),
+        static_cast<unsigned long long>(stats.audio_resent_ms),
+        static_cast<unsigned long long>(stats.audio_lost_ms),
+        static_cast<unsigned long long>(stats.audio_dropped_ms), sink.cut_by_drop_.load());
+    for (const auto r : rss) std::printf(" %.1f", r);
+    std::printf("\n");
+
+    EXPECT_EQ(heard.size(), utterances) << "every utterance recognized exactly once";
+    EXPECT_GE(heard_right * 10, utterances * 9) << "and (nearly always) as said";
+    EXPECT_EQ(turns_done(), utterances) << "every reply completed";
+    EXPECT_EQ(sink.cut_otherwise_.load(), 0) << "no reply cut but by a lost connection";
+    EXPECT_GE(faults.drops, 10u);
+    EXPECT_GE(stats.go_away_switches, 3u);
+    EXPECT_EQ(stats.audio_lost_ms, 0u);
+    EXPECT_EQ(stats.audio_dropped_ms, 0u);
+    EXPECT_FALSE(sink.wait("closed", 0, 0ms));
+    ASSERT_GE(rss.size(), 2u);
+    EXPECT_LT(rss.back() - rss.front(), 20.0) << "memory stays flat after the first exchanges";
+}
+
+}  // namespace
+}  // namespace parley
