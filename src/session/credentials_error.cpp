@@ -2,10 +2,9 @@
 // The credentials error categories and the interned table behind detailed codes.
 #include "session/credentials_error.hpp"
 
-#include <deque>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+
+#include "base/interned_details.hpp"
 
 namespace parley::session {
 namespace {
@@ -53,39 +52,10 @@ struct Entry {
     std::string message;
 };
 
-// Append-only, deduplicated, capped: a retry loop cannot grow it without bound.
-class DetailTable {
-public:
-    static constexpr std::size_t kMaxEntries = 1024;
-
-    int intern(CredentialsError kind, std::string message) {
-        std::lock_guard lock(mutex_);
-        if (auto it = index_.find(message); it != index_.end())
-            return it->second;
-        if (entries_.size() >= kMaxEntries)
-            return -1;
-        entries_.push_back(Entry{kind, message});
-        const int id = static_cast<int>(entries_.size());  // 1-based: 0 means "no error"
-        index_.emplace(std::move(message), id);
-        return id;
-    }
-
-    bool lookup(int id, Entry& out) const {
-        std::lock_guard lock(mutex_);
-        if (id < 1 || static_cast<std::size_t>(id) > entries_.size())
-            return false;
-        out = entries_[static_cast<std::size_t>(id) - 1];
-        return true;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::deque<Entry> entries_;
-    std::unordered_map<std::string, int> index_;
-};
+using DetailTable = InternedDetails<Entry>;
 
 DetailTable& detail_table() {
-    static DetailTable table;
+    static DetailTable table(1024);
     return table;
 }
 
@@ -120,7 +90,7 @@ std::error_code make_credentials_error(CredentialsError kind, std::string_view d
     if (detail.empty())
         return make_error_code(kind);
     std::string message = std::string(base_message(kind)) + ": " + std::string(detail);
-    const int id = detail_table().intern(kind, std::move(message));
+    const int id = detail_table().intern(message, Entry{kind, message});
     if (id < 0)
         return make_error_code(kind);
     return {id, detail_category()};

@@ -2,10 +2,9 @@
 // transport::Error categories, and the interned table behind detailed error codes.
 #include "transport/error.hpp"
 
-#include <deque>
-#include <mutex>
 #include <string>
-#include <unordered_map>
+
+#include "base/interned_details.hpp"
 
 #include "transport/internal.hpp"
 
@@ -139,42 +138,10 @@ struct Entry {
     std::string message;
 };
 
-class DetailTable {
-public:
-    static constexpr std::size_t kMaxEntries = 4096;
-
-    int intern(Error kind, std::string_view message, int http_status) {
-        std::lock_guard lock(mutex_);
-        std::string key = std::to_string(static_cast<int>(kind)) + '|' +
-                          std::to_string(http_status) + '|' + std::string(message);
-        if (auto it = index_.find(key); it != index_.end())
-            return it->second;
-        if (entries_.size() >= kMaxEntries)
-            return -1;
-        entries_.push_back(Entry{kind, http_status, std::string(message)});
-        int id = static_cast<int>(entries_.size());  // 1-based: 0 means "no error"
-        index_.emplace(std::move(key), id);
-        return id;
-    }
-
-    // Copies, because a later push_back may not move a deque's elements but the caller reads
-    // outside the lock.
-    bool lookup(int id, Entry& out) const {
-        std::lock_guard lock(mutex_);
-        if (id < 1 || static_cast<std::size_t>(id) > entries_.size())
-            return false;
-        out = entries_[static_cast<std::size_t>(id) - 1];
-        return true;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::deque<Entry> entries_;
-    std::unordered_map<std::string, int> index_;
-};
+using DetailTable = InternedDetails<Entry>;
 
 DetailTable& detail_table() {
-    static DetailTable table;
+    static DetailTable table(4096);
     return table;
 }
 
@@ -224,7 +191,9 @@ std::error_condition make_error_condition(Condition c) noexcept {
 }
 
 std::error_code make_error(Error kind, std::string_view message, int http_status) {
-    int id = detail_table().intern(kind, message, http_status);
+    int id = detail_table().intern(std::to_string(static_cast<int>(kind)) + '|' +
+                                       std::to_string(http_status) + '|' + std::string(message),
+                                   Entry{kind, http_status, std::string(message)});
     if (id < 0)
         return make_error_code(kind);
     return {id, detail_category()};
