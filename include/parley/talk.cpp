@@ -314,6 +314,7 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
             for (const auto& line : status.on_stats(conversation.session_stats())) print.line(line);
             const bool playing = conversation.model_playing();
             status.set_model_playing(playing);
+            status.set_mic_level_dbfs(conversation.mic_level_dbfs());
             if (closed)
                 break;
             if (io.stop != nullptr && io.stop->load()) {

@@ -111,6 +111,12 @@ bool Conversation::model_playing() const {
            (dsp_ && dsp_->render_depth_ms() > 0 && player_.current_turn().has_value());
 }
 
+std::optional<double> Conversation::mic_level_dbfs() const {
+    if (!dsp_)
+        return std::nullopt;
+    return dsp_->mic_level_dbfs();
+}
+
 void Conversation::emit(ConversationEvent event) {
     loop_.post([this, event = std::move(event)] { sink_.on_event(event); });
 }

@@ -50,6 +50,8 @@ public:
     [[nodiscard]] SessionStats session_stats() const;
     // Model audio still queued or playing.
     [[nodiscard]] bool model_playing() const;
+    // The microphone's level in dBFS (last 10 ms), or nothing before start(). Any thread.
+    [[nodiscard]] std::optional<double> mic_level_dbfs() const;
 
 private:
     struct ModelTurn {

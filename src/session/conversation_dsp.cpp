@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "base/log.hpp"
 #include "dsp/frame.hpp"
@@ -19,6 +20,13 @@ constexpr int kTurnStartHoldFrames = 100;
 
 void drop_front(std::vector<std::int16_t>& v, std::size_t n) {
     v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
+}
+
+double level_dbfs(std::span<const std::int16_t> pcm) {
+    double energy = 0.0;
+    for (const std::int16_t s : pcm) energy += static_cast<double>(s) * s;
+    const double mean = energy / static_cast<double>(std::max<std::size_t>(pcm.size(), 1));
+    return mean > 0.0 ? std::max(10.0 * std::log10(mean / (32768.0 * 32768.0)), -120.0) : -120.0;
 }
 
 }  // namespace
@@ -167,6 +175,7 @@ void ConversationDsp::fill_render() {
 
 void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
                                     std::span<const std::int16_t> ref) {
+    mic_level_dbfs_.store(level_dbfs(mic));
     aec_->analyze_render(ref);
     aec_->process_capture(mic, cancelled_);
     const auto& gate = gate_.process(ref, mic, cancelled_);

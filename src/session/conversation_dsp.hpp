@@ -65,6 +65,9 @@ public:
     void request_render_flush() { flush_requested_.store(true); }
     [[nodiscard]] double now_ms() const { return static_cast<double>(frames_.load()) * 10.0; }
     [[nodiscard]] double render_depth_ms() const;
+    // The microphone's level over the last 10 ms frame, in dBFS (before echo cancellation;
+    // -120 for digital silence). Any thread.
+    [[nodiscard]] double mic_level_dbfs() const { return mic_level_dbfs_.load(); }
 
 private:
     ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
@@ -95,6 +98,7 @@ private:
     std::atomic<bool> flush_requested_{false};
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> frames_{0};
+    std::atomic<double> mic_level_dbfs_{-120.0};
     std::thread thread_;
 };
 
