@@ -111,7 +111,8 @@ void add_serve_command(CLI::App& app) {
         ->check(CLI::Range(1, 64));
     serve
         ->add_option("--decoders", options->server.recognizer_decoders,
-                     "pocketsphinx decoders shared by all sessions (~120 MB each)")
+                     "Most pocketsphinx decoders shared by all sessions (2 loaded at start, the "
+                     "rest as the load needs them; ~90 MB each)")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
     serve->add_flag("!--no-speech", options->server.speech,

@@ -273,7 +273,11 @@ Result<std::unique_ptr<LiveServer>> LiveServer::start(ServerOptions options) {
         impl->synthesizer.emplace(std::move(*synthesizer));
         RecognizerConfig recognizer_config;
         recognizer_config.decoders = opts.recognizer_decoders;
-        auto recognizer = RecognizerPool::create(recognizer_config);
+        recognizer_config.preload_decoders =
+            std::min(opts.recognizer_decoders, ServerOptions::recognizer_preload_decoders);
+        auto recognizer = RecognizerPool::create(
+            recognizer_config,
+            [pool = &impl->pool](std::function<void()> load) { pool->post(std::move(load)); });
         if (!recognizer)
             return fail(recognizer.error());
         impl->recognizer.emplace(std::move(*recognizer));

@@ -52,12 +52,14 @@ struct Decoder {
     }
 };
 
-struct RecognizerPoolState {
+struct RecognizerPoolState : std::enable_shared_from_this<RecognizerPoolState> {
     RecognizerConfig config;
+    RecognizerPool::Loader loader;
     mutable std::mutex mutex;
     std::vector<std::unique_ptr<Decoder>> idle;           // guarded by mutex
     std::size_t loaded = 0;                               // loaded or loading; by mutex
     std::size_t busy = 0;                                 // by mutex
+    bool growing = false;                                 // a loader task runs; by mutex
     std::deque<std::shared_ptr<UtteranceState>> waiters;  // finish() pending; by mutex
 };
 
@@ -128,33 +130,83 @@ Result<std::unique_ptr<Decoder>> load_decoder(const RecognizerConfig& c) {
     return decoder;
 }
 
-// Takes an idle decoder, or loads a new one while the pool is not full. When neither is
-// possible: queues `waiter` (if given) to be served by release(), and returns nullptr.
+void release(RecognizerPoolState& pool, std::unique_ptr<Decoder> decoder);
+
+// With a loader, when no decoder is idle and the pool is not full, reserves a slot for one more
+// (at most one load at a time) and returns true: the caller then calls grow().
+bool reserve_growth_locked(RecognizerPoolState& pool) {
+    if (!pool.loader || pool.growing || !pool.idle.empty() || pool.loaded >= pool.config.decoders) {
+        return false;
+    }
+    pool.growing = true;
+    ++pool.loaded;
+    ++pool.busy;
+    return true;
+}
+
+// Loads the reserved decoder through the loader and hands it to release(); goes on growing
+// while every decoder is still busy.
+void grow(RecognizerPoolState& pool) {
+    pool.loader([state = pool.shared_from_this()] {
+        auto decoder = load_decoder(state->config);
+        {
+            std::lock_guard lock(state->mutex);
+            state->growing = false;
+            if (!decoder) {
+                --state->loaded;
+                --state->busy;
+                log::warn("recognition: could not load another decoder ({}); {} in use",
+                          decoder.error().message(), state->loaded);
+                return;
+            }
+        }
+        release(*state, std::move(*decoder));
+        bool more = false;
+        {
+            std::lock_guard lock(state->mutex);
+            more = reserve_growth_locked(*state);
+        }
+        if (more)
+            grow(*state);
+    });
+}
+
+// Takes an idle decoder, or (without a loader) loads a new one while the pool is not full.
+// When neither is possible: queues `waiter` (if given) to be served by release(), and returns
+// nullptr.
 Result<std::unique_ptr<Decoder>> acquire(RecognizerPoolState& pool,
                                          const std::shared_ptr<UtteranceState>& waiter) {
+    std::unique_ptr<Decoder> decoder;
+    bool grow_now = false;
+    bool load_here = false;
     {
         std::lock_guard lock(pool.mutex);
         if (!pool.idle.empty()) {
-            auto decoder = std::move(pool.idle.back());
+            decoder = std::move(pool.idle.back());
             pool.idle.pop_back();
             ++pool.busy;
-            return decoder;
-        }
-        if (pool.loaded >= pool.config.decoders) {
+            grow_now = reserve_growth_locked(pool);  // keep one spare ahead of demand
+        } else if (pool.loaded >= pool.config.decoders || pool.loader) {
             if (waiter)
                 pool.waiters.push_back(waiter);
-            return std::unique_ptr<Decoder>();
+            grow_now = reserve_growth_locked(pool);
+        } else {
+            ++pool.loaded;  // reserve the slot, load outside the lock
+            ++pool.busy;
+            load_here = true;
         }
-        ++pool.loaded;  // reserve the slot, load outside the lock
-        ++pool.busy;
     }
-    auto decoder = load_decoder(pool.config);
-    if (!decoder) {
+    if (grow_now)
+        grow(pool);
+    if (!load_here)
+        return decoder;
+    auto loaded = load_decoder(pool.config);
+    if (!loaded) {
         std::lock_guard lock(pool.mutex);
         --pool.loaded;
         --pool.busy;
     }
-    return decoder;
+    return loaded;
 }
 
 // Text of a hypothesis as lower-case words; drops fillers such as <sil> or [noise] and the
@@ -444,7 +496,7 @@ std::size_t Utterance::queued_samples() const {
 RecognizerPool::RecognizerPool(std::shared_ptr<detail::RecognizerPoolState> state)
     : state_(std::move(state)) {}
 
-Result<RecognizerPool> RecognizerPool::create(RecognizerConfig config) {
+Result<RecognizerPool> RecognizerPool::create(RecognizerConfig config, Loader loader) {
     if (config.decoders == 0)
         config.decoders = 1;
     std::error_code ec;
@@ -460,6 +512,7 @@ Result<RecognizerPool> RecognizerPool::create(RecognizerConfig config) {
 
     auto state = std::make_shared<detail::RecognizerPoolState>();
     state->config = std::move(config);
+    state->loader = std::move(loader);
     return RecognizerPool(std::move(state));
 }
 
@@ -468,7 +521,7 @@ Status RecognizerPool::warm_up() {
     for (;;) {
         {
             std::lock_guard lock(pool.mutex);
-            if (pool.loaded >= pool.config.decoders)
+            if (pool.loaded >= std::min(pool.config.preload_decoders, pool.config.decoders))
                 return {};
             ++pool.loaded;
             ++pool.busy;

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // RecognizerPool and Utterance: streaming speech recognition with pocketsphinx for the local
-// server. A pool of N decoders (~90 MB and ~0.3-0.7 s to load each) is shared by all sessions;
-// an Utterance takes a decoder while the user speaks and is fed 16 kHz PCM on a work thread, so
-// little work is left when the turn ends. When every decoder is busy, audio is queued and the
-// utterance catches up once one is free. Work context only; never call from io or rt.
+// server. A pool of up to N decoders (~90 MB and ~0.3-0.7 s to load each) is shared by all
+// sessions; an Utterance takes a decoder while the user speaks and is fed 16 kHz PCM on a work
+// thread, so little work is left when the turn ends. When every decoder is busy, audio is queued
+// and the utterance catches up once one is free; given a loader, the pool then grows in the
+// background, one decoder ahead of demand. Work context only; never call from io or rt.
 #pragma once
 
 #include <chrono>
@@ -21,8 +22,10 @@ namespace parley::server {
 struct RecognizerConfig {
     // Holds en-us/ (acoustic model), en-us.lm.bin and cmudict-en-us.dict (pocketsphinx-en-us).
     std::string model_dir = "/usr/share/pocketsphinx/model/en-us";
-    // Decoders in the pool, loaded on first use; >= 1.
-    std::size_t decoders = 2;
+    // Most decoders in the pool (>= 1), and how many warm_up() loads; the rest are loaded
+    // when every loaded one is busy.
+    std::size_t decoders = 8;
+    std::size_t preload_decoders = 2;
     // Search settings. The defaults cut CPU per second of speech by ~25% against pocketsphinx's
     // own defaults with the same words recognised on flite speech (see BENCHMARKS notes in
     // recognizer.cpp). second_pass=false also removes ~50 ms from finish() but loses words.
@@ -88,11 +91,16 @@ private:
 // Thread-safe; copies share the same decoders. Utterances keep the pool's state alive.
 class RecognizerPool {
 public:
-    // Checks that the model files exist (kSpeechModelMissing: "install pocketsphinx-en-us")
-    // and silences pocketsphinx's own logging. Loads no decoder yet.
-    [[nodiscard]] static Result<RecognizerPool> create(RecognizerConfig config);
+    // Runs a decoder load somewhere other than the caller (a work thread).
+    using Loader = std::function<void(std::function<void()>)>;
 
-    // Loads every decoder now, so the first turns do not pay the load time. Work context.
+    // Checks that the model files exist (kSpeechModelMissing: "install pocketsphinx-en-us")
+    // and silences pocketsphinx's own logging. Loads no decoder yet. With a `loader`, a decoder
+    // the pool needs beyond those loaded is loaded through it while the utterance queues its
+    // audio; without one, on the thread that needs it.
+    [[nodiscard]] static Result<RecognizerPool> create(RecognizerConfig config, Loader loader = {});
+
+    // Loads `preload_decoders` now, so the first turns do not pay the load time. Work context.
     [[nodiscard]] Status warm_up();
 
     // Starts an utterance. Never blocks; no decoder is taken until the first feed().

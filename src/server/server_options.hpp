@@ -23,10 +23,16 @@ struct ServerOptions {
     // Resumption handles stay valid this long after their session was last used (the real
     // service: 2 hours).
     std::chrono::minutes resumption_ttl{120};
-    std::size_t work_threads = 2;         // blocking engines (recognition, synthesis, brain)
-    std::size_t recognizer_decoders = 2;  // pocketsphinx decoders shared by all sessions
-    int work_nice = 0;                    // > 0 lowers the workers' priority (in-process use)
-    bool speech = true;                   // false: turn detection only (no recognition/synthesis)
+    // Blocking engines (recognition, synthesis, brain). More threads than cores, so that a long
+    // synthesis never keeps other sessions' turn detection waiting.
+    std::size_t work_threads = 4;
+    // pocketsphinx decoders shared by all sessions: a decoder is held from the start of a user's
+    // turn to its recognition (~3 s for a 2 s question), so 8 serve about 16 sessions asking
+    // every 8 s. Two are loaded at start, the rest while the load needs them (~90 MB each).
+    std::size_t recognizer_decoders = 8;
+    static constexpr std::size_t recognizer_preload_decoders = 2;
+    int work_nice = 0;   // > 0 lowers the workers' priority (in-process use)
+    bool speech = true;  // false: turn detection only (no recognition/synthesis)
     BrainKind brain = BrainKind::kBuiltin;
     std::string brain_url;                // OpenAI-compatible chat completions endpoint (kOpenAi)
     std::string brain_model = "default";  // model name sent to it

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "server/recognizer.hpp"
 
+#include <functional>
 #include <future>
 #include <set>
 #include <sstream>
@@ -198,6 +199,54 @@ TEST(RecognizerPoolTest, LoadsDecodersLazilyOrOnWarmUp) {
     ASSERT_TRUE(pool->warm_up());
     EXPECT_EQ(pool->decoders_loaded(), 2u);
     EXPECT_EQ(pool->decoders_busy(), 0u);
+}
+
+TEST(RecognizerPoolTest, GrowsThroughTheLoaderWhileUtterancesQueueTheirAudio) {
+    std::vector<std::function<void()>> loads;
+    auto created = RecognizerPool::create(
+        {.decoders = 2, .preload_decoders = 1},
+        [&](std::function<void()> load) { loads.push_back(std::move(load)); });
+    ASSERT_TRUE(created);
+    auto& pool = *created;
+    ASSERT_TRUE(pool.warm_up());
+    EXPECT_EQ(pool.decoders_loaded(), 1u);
+
+    // The first user takes the only decoder; the pool asks for a spare at once.
+    auto first = pool.begin();
+    ASSERT_TRUE(first.feed(std::vector<int16_t>(k20msSamples, 0)));
+    EXPECT_TRUE(first.has_decoder());
+    ASSERT_EQ(loads.size(), 1u);
+
+    // A second user arriving before the spare is loaded queues instead of loading on its own
+    // thread, and no second load is asked for while one is pending.
+    const auto audio = speech_16k("what is twelve times seven", FliteVoice::kSlt);
+    auto second = pool.begin();
+    const auto half = audio.size() / 2;
+    ASSERT_TRUE(second.feed(std::span(audio).first(half)));
+    EXPECT_FALSE(second.has_decoder());
+    EXPECT_EQ(second.queued_samples(), half);
+    EXPECT_EQ(loads.size(), 1u);
+
+    // Once loaded, the spare is picked up by the next feed, which catches up on the queue.
+    loads.front()();
+    EXPECT_EQ(pool.decoders_loaded(), 2u);
+    ASSERT_TRUE(second.feed(std::span(audio).subspan(half)));
+    EXPECT_TRUE(second.has_decoder());
+    EXPECT_EQ(second.queued_samples(), 0u);
+
+    // The pool is full: a third user queues and nothing more is loaded.
+    auto third = pool.begin();
+    ASSERT_TRUE(third.feed(std::vector<int16_t>(k20msSamples, 0)));
+    EXPECT_FALSE(third.has_decoder());
+    EXPECT_EQ(loads.size(), 1u);
+
+    const auto text = second.finish();
+    ASSERT_TRUE(text) << text.error().message();
+    const auto heard = word_set(*text);
+    EXPECT_TRUE(heard.count("twelve") && heard.count("seven")) << *text;
+    first.cancel();
+    third.cancel();
+    EXPECT_EQ(pool.decoders_busy(), 0u);
 }
 
 TEST(RecognizerPoolTest, ServesMoreUtterancesThanDecoders) {
