@@ -27,6 +27,12 @@ idle_sessions=${IDLE_SESSIONS:-100}
 only=${ONLY:-"detector latency bargein concurrency nospeech memory"}
 read -r -a server_args <<<"${SERVER_ARGS:-}"
 if [[ $(id -u) == 0 ]]; then nice_level=${NICE:--10}; else nice_level=${NICE:-0}; fi
+# With the kernel's autogroup scheduling, nice values only rank processes within one session;
+# other sessions (a build in another terminal) still get an equal share. Raise this session's
+# group too, or the priority above means nothing.
+if [[ $nice_level != 0 && -w /proc/$$/autogroup ]]; then
+    echo "$nice_level" >"/proc/$$/autogroup" 2>/dev/null || true
+fi
 
 for binary in "$parley" "$load"; do
     if [[ ! -x $binary ]]; then
@@ -129,7 +135,7 @@ fi
 if wants concurrency; then
     echo "== (c) concurrent sessions, full pipeline: a ~2 s question every 8 s each, $step_seconds s a step =="
     for n in $speech_steps; do
-        start_server "speech-$n" info
+        start_server "speech-$n" info --max-connections $((n + 8))
         run_load "concurrency-speech-$n" --mode concurrency --sessions "$n" --duration "$step_seconds" \
             --period 8 --preamble "could you tell me "
         stop_server
@@ -141,7 +147,7 @@ fi
 if wants nospeech; then
     echo "== (d) concurrent sessions, --no-speech (turn detection only, beeps) =="
     for n in $nospeech_steps; do
-        start_server "nospeech-$n" warn --no-speech
+        start_server "nospeech-$n" warn --no-speech --max-connections $((n + 8))
         run_load "concurrency-nospeech-$n" --mode concurrency --sessions "$n" --duration "$step_seconds" \
             --period 8 --preamble "could you tell me " --connect-parallel 32
         stop_server
@@ -151,10 +157,10 @@ fi
 
 if wants memory; then
     echo "== (e) server memory per idle, set-up session =="
-    start_server memory-speech warn
+    start_server memory-speech warn --max-connections $((idle_sessions + 8))
     run_load memory-speech --mode idle --sessions "$idle_sessions" --duration 3
     stop_server
-    start_server memory-nospeech warn --no-speech
+    start_server memory-nospeech warn --no-speech --max-connections $((idle_sessions + 8))
     run_load memory-nospeech --mode idle --sessions "$idle_sessions" --duration 3
     stop_server
 fi
