@@ -320,6 +320,12 @@ LiveServer::~LiveServer() {
     impl_->refused.clear();
 }
 
+void LiveServer::go_away_all(std::chrono::milliseconds time_left) {
+    impl_->loop.post([impl = impl_.get(), time_left] {
+        for (auto& [id, session] : impl->sessions) session->go_away(time_left);
+    });
+}
+
 std::uint16_t LiveServer::port() const {
     return impl_->listener->port();
 }

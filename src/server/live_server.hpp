@@ -5,6 +5,7 @@
 // ServerSession per connection. start()/stop() from any thread but io.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -40,6 +41,10 @@ public:
     [[nodiscard]] std::string url() const;
     // Sessions open now. Any thread.
     [[nodiscard]] std::size_t session_count() const;
+    // Tells every set-up session to move on, as at the end of its lifetime: goAway with
+    // `time_left`, then a close with 1008 when it has passed (a drain before a restart). Clients
+    // that resume get a fresh connection. Any thread; returns at once.
+    void go_away_all(std::chrono::milliseconds time_left);
 
     struct Impl;
 

@@ -602,14 +602,18 @@ void ServerSession::schedule_go_away() {
                                  lifetime_ms / 2);
     go_away_timer_ = engines_.loop.schedule(lifetime_ms - notice, [this, weak = weak_from_this(),
                                                                    notice] {
-        if (auto self = weak.lock(); self && !finished_) {
-            protocol::ServerMessage message;
-            message.go_away = protocol::GoAway{notice};
-            send(message);
-            log::info("session {}: goAway, {} ms left", id_, notice.count());
-        }
+        if (auto self = weak.lock()) go_away(notice);
     });
-    deadline_timer_ = engines_.loop.schedule(lifetime_ms, [this, weak = weak_from_this()] {
+}
+
+void ServerSession::go_away(milliseconds time_left) {
+    if (finished_ || go_away_sent_ || !set_up_) return;
+    go_away_sent_ = true;
+    protocol::ServerMessage message;
+    message.go_away = protocol::GoAway{time_left};
+    send(message);
+    log::info("session {}: goAway, {} ms left", id_, time_left.count());
+    deadline_timer_ = engines_.loop.schedule(time_left, [this, weak = weak_from_this()] {
         if (auto self = weak.lock(); self && !finished_) fail(transport::kClosePolicy, kGoAwayDeadline);
     });
 }

@@ -51,6 +51,9 @@ public:
     // Starts reading; `on_finished` runs on io once the connection is over. io only.
     void start(std::function<void()> on_finished);
     // Closes the connection (server shutting down). io only.
+    // Sends goAway with `time_left` now and closes with 1008 when it has passed (what the
+    // connection lifetime does at its end). io.
+    void go_away(std::chrono::milliseconds time_left);
     void close(std::uint16_t code, const std::string& reason);
 
 private:
@@ -143,6 +146,7 @@ private:
     std::string last_handle_;
     transport::TimerHandle go_away_timer_;
     transport::TimerHandle deadline_timer_;
+    bool go_away_sent_ = false;
 };
 
 }  // namespace parley::server

@@ -317,5 +317,34 @@ TEST(LiveServerGoAway, AnnouncesTheEndThenClosesWith1008) {
     EXPECT_NE(closed->reason.find("GoAway"), std::string::npos);
 }
 
+TEST(LiveServerGoAway, GoAwayAllDrainsEverySetUpSessionAndSparesNewOnes) {
+    server::ServerOptions options;
+    options.port = 0;
+    options.speech = false;
+    options.max_connection = std::chrono::seconds(0);  // no lifetime: only the drain ends them
+    auto server = server::LiveServer::start(options);
+    ASSERT_TRUE(server) << server.error().message();
+    auto first = LiveTestClient::connect((*server)->port(), test::transcribed_setup());
+    auto second = LiveTestClient::connect((*server)->port(), test::transcribed_setup());
+    ASSERT_TRUE(first && second);
+    (*server)->go_away_all(std::chrono::milliseconds(300));
+    for (auto* client : {&first, &second}) {
+        const auto go_away =
+            (*client)->wait_message([](const auto& m) { return m.go_away.has_value(); }, 0, 5s);
+        ASSERT_TRUE(go_away);
+        const auto left = (*client)->messages()[*go_away].message.go_away->time_left;
+        ASSERT_TRUE(left);
+        EXPECT_EQ(*left, std::chrono::milliseconds(300));
+        const auto closed = (*client)->wait_closed(5s);
+        ASSERT_TRUE(closed);
+        EXPECT_EQ(closed->code, 1008);
+    }
+    // A session that connects after the drain is not told to go.
+    auto later = LiveTestClient::connect((*server)->port(), test::transcribed_setup());
+    ASSERT_TRUE(later);
+    EXPECT_FALSE(later->wait_message([](const auto& m) { return m.go_away.has_value(); }, 0,
+                                     std::chrono::milliseconds(500)));
+}
+
 }  // namespace
 }  // namespace parley
