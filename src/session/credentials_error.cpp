@@ -110,4 +110,18 @@ CredentialsError credentials_error_kind(const std::error_code& ec) noexcept {
     return CredentialsError{};
 }
 
+std::error_code with_credentials_source(const std::error_code& ec, std::string_view source) {
+    const auto kind = credentials_error_kind(ec);
+    if (kind == CredentialsError{} || source.empty())
+        return ec;
+    const std::string message = ec.message();
+    if (message.find(source) != std::string::npos)
+        return ec;
+    const std::string prefix = std::string(base_message(kind)) + ": ";
+    std::string detail(source);
+    if (message.starts_with(prefix))
+        detail += ": " + message.substr(prefix.size());
+    return make_credentials_error(kind, detail);
+}
+
 }  // namespace parley::session

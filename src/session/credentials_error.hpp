@@ -36,6 +36,12 @@ enum class CredentialsError {
 // The CredentialsError behind a code (plain or detailed); CredentialsError{} (0) otherwise.
 [[nodiscard]] CredentialsError credentials_error_kind(const std::error_code& ec) noexcept;
 
+// `ec` with the credentials' source named in its detail ("<kind text>: <source>: <detail>"),
+// so a failed exchange says which credentials were tried; unchanged when `ec` is not a
+// credentials error or already names `source`.
+[[nodiscard]] std::error_code with_credentials_source(const std::error_code& ec,
+                                                      std::string_view source);
+
 }  // namespace parley::session
 
 template <>

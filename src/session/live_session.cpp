@@ -10,6 +10,8 @@
 #include "base/log.hpp"
 #include "protocol/audio.hpp"
 #include "protocol/codec.hpp"
+#include "session/adc_token_provider.hpp"
+#include "session/credentials_error.hpp"
 #include "session/error.hpp"
 #include "session/outgoing_queue.hpp"
 #include "session/replay_buffer.hpp"
@@ -40,6 +42,20 @@ constexpr milliseconds kAckTimeout{1000};
 std::size_t bound_samples(milliseconds max_pending) {
     return static_cast<std::size_t>(std::max<std::int64_t>(max_pending.count(), 1)) *
            kInputSamplesPerMs;
+}
+
+// The error to report when a token provider gives no token. A credentials error (Application
+// Default Credentials) is returned as is, naming the credentials tried: it holds no secret by
+// construction. Anything else becomes kTokenProviderFailed, its own text (which may hold a
+// secret) only redacted in a log line.
+std::error_code token_failure(const TokenProvider& provider, const std::error_code& error) {
+    if (credentials_error_kind(error) != CredentialsError{}) {
+        if (const auto* adc = dynamic_cast<const AdcTokenProvider*>(&provider))
+            return with_credentials_source(error, adc->source());
+        return error;
+    }
+    log::info("session: the token provider failed: {}", log::redact(error.message()));
+    return make_error_code(SessionError::kTokenProviderFailed);
 }
 
 // Runs `fn` on the loop's io thread and waits for it; inline when already there or when the loop
@@ -226,6 +242,25 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         return options;
     }
 
+    // io: asks the token provider (Vertex AI with no fixed token) for the token the next
+    // connection sends, so that a reconnect an hour later does not carry an expired one. An
+    // AdcTokenProvider answers from its cache and refreshes ahead of expiry on its own thread.
+    std::error_code refresh_credential() {
+        const auto& provider = config.connection.token_provider;
+        if (!provider || !config.connection.access_token.empty())
+            return {};
+        auto token = provider->access_token();
+        if (!token)
+            return token_failure(*provider, token.error());
+        auto with_token = config;
+        with_token.connection.access_token = std::move(*token);
+        auto fresh = resolve_endpoint(with_token, environment);
+        if (!fresh)
+            return fresh.error();
+        endpoint = std::move(*fresh);
+        return {};
+    }
+
     // io: opens the primary connection to `endpoint` and sends setup.
     void open() {
         const auto id = ++next_id;
@@ -236,6 +271,16 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         ack_timer.cancel();
         turn_open = false;
         turn_unfinished = false;
+        if (const auto ec = refresh_credential()) {
+            const auto message = "cannot connect to " + endpoint.host + ": " + ec.message();
+            if (recovering) {
+                last_failure = message;
+                schedule_retry();
+            } else {
+                finish({.error = ec, .close_code = 0, .reason = {}, .message = message});
+            }
+            return;
+        }
         log::debug("session: connecting to {} ({})", endpoint.display_url, endpoint.model);
         transport::connect_ws(
             loop, endpoint.url, endpoint.headers, client_options(),
@@ -249,6 +294,10 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
     void open_standby() {
         const auto id = ++next_id;
         standby_id = id;
+        if (const auto ec = refresh_credential()) {
+            drop_standby("cannot open a new connection to " + endpoint.host + ": " + ec.message());
+            return;
+        }
         transport::connect_ws(
             loop, endpoint.url, endpoint.headers, client_options(),
             [weak = weak_from_this(), id](Result<std::unique_ptr<transport::WsConnection>> r) {
@@ -914,14 +963,20 @@ Status LiveSession::connect(LiveSessionConfig config, const Environment& environ
         config.connection.connect_timeout.count() <= 0) {
         return fail(SessionError::kInvalidConfig);
     }
+    // Vertex AI with no token, token provider or key: Application Default Credentials, as the
+    // SDKs do. The token endpoint is trusted like the Live endpoint (ca_file) and given the same
+    // time to answer; the first token is fetched here, on the caller's thread, not on io.
+    AdcTokenProviderOptions adc;
+    adc.endpoint.timeout = config.connection.connect_timeout;
+    adc.endpoint.ca_file = config.connection.ca_file;
+    adc.endpoint.resolve_override = config.connection.resolve_override;
+    if (auto status = apply_default_credentials(config, environment, std::move(adc)); !status)
+        return fail(status.error());
     LiveSessionConfig resolved_config = config;
     if (config.connection.token_provider && config.connection.access_token.empty()) {
         auto token = config.connection.token_provider->access_token();
-        if (!token) {
-            log::info("session: the token provider failed: {}",
-                      log::redact(token.error().message()));
-            return fail(SessionError::kTokenProviderFailed);
-        }
+        if (!token)
+            return fail(token_failure(*config.connection.token_provider, token.error()));
         resolved_config.connection.access_token = std::move(*token);
     }
     auto endpoint = resolve_endpoint(resolved_config, environment);
@@ -988,29 +1043,6 @@ Status LiveSession::reconnect() {
                 core->connection->close(transport::kCloseNormal, "reconnecting");
             }
             core->connection.reset();
-        }
-        auto config = core->config;
-        if (config.connection.token_provider && config.connection.access_token.empty()) {
-            auto token = config.connection.token_provider->access_token();
-            if (!token) {
-                core->finish(
-                    {.error = make_error_code(SessionError::kTokenProviderFailed),
-                     .close_code = 0,
-                     .reason = {},
-                     .message = "cannot reconnect: " +
-                                make_error_code(SessionError::kTokenProviderFailed).message()});
-                return;
-            }
-            config.connection.access_token = std::move(*token);
-            auto endpoint = resolve_endpoint(config, core->environment);
-            if (!endpoint) {
-                core->finish({.error = endpoint.error(),
-                              .close_code = 0,
-                              .reason = {},
-                              .message = "cannot reconnect: " + endpoint.error().message()});
-                return;
-            }
-            core->endpoint = std::move(*endpoint);
         }
         log::info("session: reconnecting{}",
                   core->current_handle().empty() ? "" : " with the resumption handle");

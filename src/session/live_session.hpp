@@ -61,9 +61,14 @@ public:
 
     // Starts a session: resolves the endpoint (config + environment, see endpoint.hpp), asks the
     // token provider for Vertex, then connects, sends setup and waits for setupComplete, all on
-    // io. Configuration errors come back here (kNoApiKey, kInvalidUrl, ...; kAlreadyConnected);
-    // everything later arrives as on_setup_complete or on_closed. Any thread. Sends made before
-    // setupComplete are queued. After close(), wait for on_closed before connecting again.
+    // io. Vertex AI with no access token, token provider or API key uses Application Default
+    // Credentials (apply_default_credentials(): GOOGLE_APPLICATION_CREDENTIALS or gcloud's file);
+    // the first token is fetched here (blocking, bounded by connect_timeout), and each reconnect
+    // asks the provider again, which refreshes ahead of expiry. Configuration errors come back
+    // here (kNoApiKey, kInvalidUrl, ...; kAlreadyConnected; a CredentialsError naming the
+    // credentials tried and the token endpoint's answer); everything later arrives as
+    // on_setup_complete or on_closed. Any thread. Sends made before setupComplete are queued.
+    // After close(), wait for on_closed before connecting again.
     [[nodiscard]] Status connect(LiveSessionConfig config);
     [[nodiscard]] Status connect(LiveSessionConfig config, const Environment& environment);
 

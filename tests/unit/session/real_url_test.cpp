@@ -436,5 +436,143 @@ TEST(SecretsTest, NoKeyTokenOrRefreshTokenInLogsErrorsOrDisplayUrls) {
         expect_no_secret("text " + std::to_string(i), texts[i]);
 }
 
+// ---- LiveSession::connect finds Application Default Credentials by itself (issue 5) ----
+
+// A service-account key file whose token_uri is the local token endpoint (real key files carry
+// their token_uri; the test CA's certificate names localhost).
+std::string service_account_file(const std::string& name, const test::RsaKeyPair& key,
+                                 std::uint16_t token_port) {
+    return test::write_temp_file(
+        name,
+        nlohmann::json{{"type", "service_account"},
+                       {"project_id", "sa-proj"},
+                       {"private_key_id", "kid-7"},
+                       {"private_key", key.private_pem},
+                       {"client_email", "live@sa-proj.iam.gserviceaccount.com"},
+                       {"token_uri", "https://localhost:" + std::to_string(token_port) + "/token"}}
+            .dump());
+}
+
+Environment vertex_env(const std::string& credentials_file) {
+    return env({{"GOOGLE_GENAI_USE_VERTEXAI", "true"},
+                {"GOOGLE_CLOUD_PROJECT", "my-proj"},
+                {"GOOGLE_CLOUD_LOCATION", "us-central1"},
+                {"GOOGLE_APPLICATION_CREDENTIALS", credentials_file}});
+}
+
+const test::RsaKeyPair& session_key() {
+    static const auto pair = test::make_rsa_key();
+    return pair;
+}
+
+TEST(AdcSessionTest, VertexWithOnlyAServiceAccountFileConnectsWithTheExchangedBearerToken) {
+    std::atomic<int> exchanges{0};
+    test::LocalTokenEndpoint token_endpoint([&](const test::RecordedRequest& r) {
+        const auto assertion = test::form_value(r.body, "assertion");
+        if (test::form_value(r.body, "grant_type") !=
+                "urn:ietf:params:oauth:grant-type:jwt-bearer" ||
+            !assertion || !test::verify_rs256(*assertion, session_key().public_pem)) {
+            return test::CannedResponse{400, R"({"error":"invalid_grant"})"};
+        }
+        return test::CannedResponse{
+            200, nlohmann::json{{"access_token", kAccessToken + std::to_string(++exchanges)},
+                                {"expires_in", 3599}}
+                     .dump()};
+    });
+    const auto key_file =
+        service_account_file("sa-session.json", session_key(), token_endpoint.port());
+    TlsLivePeer peer;
+    test::LogCapture capture;
+    // No token, provider or key in the config: connect() alone finds the key file.
+    const auto outcome = run_session(config_for(kVertexHost, peer.port()), vertex_env(key_file));
+    ASSERT_TRUE(outcome.setup_complete) << outcome.closed.message;
+
+    const auto token_requests = token_endpoint.requests();
+    ASSERT_EQ(token_requests.size(), 1u);
+    EXPECT_EQ(token_requests[0].target, "/token");
+    const auto requests = peer.requests();
+    ASSERT_EQ(requests.size(), 1u);
+    EXPECT_EQ(requests[0].target, kVertexPath);
+    EXPECT_EQ(requests[0].header("host"), kVertexHost);
+    EXPECT_EQ(requests[0].header("authorization"), "Bearer " + kAccessToken + "1");
+    EXPECT_FALSE(requests[0].header("x-goog-api-key"));
+    // GOOGLE_CLOUD_PROJECT wins over the key's own project_id, as in the SDKs.
+    EXPECT_EQ(setup_model(peer.setup().value_or("")),
+              "projects/my-proj/locations/us-central1/publishers/google/models/gemini-live-test");
+    expect_no_secret("log", capture.text());
+}
+
+TEST(AdcSessionTest, EachReconnectCarriesATokenThatHasNotExpired) {
+    // Tokens that live one second: the reconnect after it has passed must not send the old one.
+    std::atomic<int> exchanges{0};
+    test::LocalTokenEndpoint token_endpoint([&](const test::RecordedRequest&) {
+        return test::CannedResponse{
+            200, nlohmann::json{{"access_token", "short-lived-" + std::to_string(++exchanges)},
+                                {"expires_in", 1}}
+                     .dump()};
+    });
+    const auto key_file =
+        service_account_file("sa-short.json", session_key(), token_endpoint.port());
+    TlsLivePeer peer;
+    test::RecordingSink sink;
+    LiveSession session(sink);
+    ASSERT_TRUE(session.connect(config_for(kVertexHost, peer.port()), vertex_env(key_file)));
+    const auto first = sink.wait("setup");
+    ASSERT_TRUE(first);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // the token has expired
+    ASSERT_TRUE(session.reconnect());
+    ASSERT_TRUE(sink.wait("setup", *first + 1)) << "no setupComplete after the reconnect";
+    session.close();
+
+    const auto requests = peer.requests();
+    ASSERT_EQ(requests.size(), 2u);
+    EXPECT_EQ(requests[0].header("authorization"), "Bearer short-lived-1");
+    EXPECT_EQ(requests[1].header("authorization"), "Bearer short-lived-2");
+    EXPECT_EQ(token_endpoint.requests().size(), 2u);
+}
+
+TEST(AdcSessionTest, ARefusedKeyIsOneLineNamingTheFileAndTheEndpointsAnswer) {
+    test::LocalTokenEndpoint token_endpoint([](const test::RecordedRequest&) {
+        return test::CannedResponse{
+            400, R"({"error":"invalid_grant","error_description":"Invalid JWT Signature."})"};
+    });
+    const auto key_file =
+        service_account_file("sa-refused.json", session_key(), token_endpoint.port());
+    TlsLivePeer peer;
+    test::RecordingSink sink;
+    LiveSession session(sink);
+    const auto status = session.connect(config_for(kVertexHost, peer.port()), vertex_env(key_file));
+    ASSERT_FALSE(status);
+    EXPECT_EQ(credentials_error_kind(status.error()), CredentialsError::kTokenRefused);
+    const auto message = status.error().message();
+    EXPECT_NE(message.find("GOOGLE_APPLICATION_CREDENTIALS (" + key_file + ")"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("HTTP 400 from localhost:"), std::string::npos) << message;
+    EXPECT_NE(message.find("invalid_grant (Invalid JWT Signature.)"), std::string::npos) << message;
+    EXPECT_EQ(message.find('\n'), std::string::npos);
+    EXPECT_EQ(message.find("PRIVATE KEY"), std::string::npos);
+    EXPECT_EQ(session.state(), SessionState::kIdle);
+    EXPECT_TRUE(peer.requests().empty());  // nothing went to the Live endpoint
+}
+
+TEST(AdcSessionTest, NoCredentialsAnywhereNamesEverythingTried) {
+    const auto home = test::credentials_pki().dir + "/home-empty";
+    std::filesystem::create_directories(home);
+    test::RecordingSink sink;
+    LiveSession session(sink);
+    const auto status =
+        session.connect(config_for(kVertexHost, 9), env({{"GOOGLE_GENAI_USE_VERTEXAI", "true"},
+                                                         {"GOOGLE_CLOUD_PROJECT", "p"},
+                                                         {"HOME", home}}));
+    ASSERT_FALSE(status);
+    EXPECT_EQ(credentials_error_kind(status.error()), CredentialsError::kNoCredentials);
+    const auto message = status.error().message();
+    EXPECT_NE(message.find("GOOGLE_APPLICATION_CREDENTIALS unset"), std::string::npos) << message;
+    EXPECT_NE(message.find(home + "/.config/gcloud/application_default_credentials.json"),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("GEMINI_API_KEY"), std::string::npos) << message;
+}
+
 }  // namespace
 }  // namespace parley::session
