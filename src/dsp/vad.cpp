@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <complex>
 #include <cstring>
 #include <numbers>
 #include <utility>
@@ -90,40 +89,79 @@ struct Biquad {
     }
 };
 
-// In-place radix-2 FFT with precomputed twiddles; no allocation per call.
-class Fft {
+// Power spectrum of kFft real samples, bins kBinLo..kBinHi only: a kFft/2-point complex FFT of
+// the samples packed in pairs (even real, odd imaginary), then the split that separates the
+// two halves' spectra. Half the work of a kFft-point complex FFT; no allocation per call. Real
+// and imaginary parts live in separate arrays: std::complex's packing into vector registers
+// stalls on store forwarding at every butterfly, and its operator* calls __muldc3 (NaN
+// recovery) unless -ffast-math.
+class RealFft {
 public:
-    Fft() {
-        for (std::size_t i = 0; i < kFft / 2; ++i) {
+    static constexpr std::size_t kHalf = kFft / 2;
+
+    RealFft() {
+        for (std::size_t i = 0; i < kHalf; ++i) {
             const double a = -2 * std::numbers::pi * static_cast<double>(i) / kFft;
-            twiddle_[i] = {std::cos(a), std::sin(a)};
+            cos_[i] = std::cos(a);
+            sin_[i] = std::sin(a);
+        }
+        for (std::size_t i = 0; i < kHalf; ++i) {
+            std::size_t r = 0;
+            for (std::size_t bit = 1, rbit = kHalf >> 1; bit < kHalf; bit <<= 1, rbit >>= 1) {
+                if ((i & bit) != 0)
+                    r |= rbit;
+            }
+            reversed_[i] = r;
         }
     }
-    void run(std::array<std::complex<double>, kFft>& a) const {
-        for (std::size_t i = 1, j = 0; i < kFft; ++i) {
-            std::size_t bit = kFft >> 1;
-            for (; (j & bit) != 0; bit >>= 1) j ^= bit;
-            j ^= bit;
-            if (i < j)
-                std::swap(a[i], a[j]);
+
+    // `x` times `window`, transformed; power[k - kBinLo] = |X[k]|^2.
+    void power_spectrum(const std::array<double, kFft>& x, const std::array<double, kFft>& window,
+                        std::array<double, kBins>& power) {
+        for (std::size_t i = 0; i < kHalf; ++i) {
+            re_[reversed_[i]] = x[2 * i] * window[2 * i];
+            im_[reversed_[i]] = x[2 * i + 1] * window[2 * i + 1];
         }
-        for (std::size_t len = 2; len <= kFft; len <<= 1) {
-            const std::size_t step = kFft / len;
-            for (std::size_t i = 0; i < kFft; i += len) {
-                for (std::size_t k = 0; k < len / 2; ++k) {
-                    // The product written out: std::complex's operator* calls __muldc3
-                    // (NaN recovery) unless -ffast-math, at several times the cost.
-                    const auto u = a[i + k];
-                    const auto v = a[i + k + len / 2] * twiddle_[k * step];
-                    a[i + k] = u + v;
-                    a[i + k + len / 2] = u - v;
+        for (std::size_t len = 2; len <= kHalf; len <<= 1) {
+            const std::size_t half = len / 2;
+            // A kHalf-point twiddle of index m is the kFft-point one of index 2m.
+            const std::size_t step = 2 * kHalf / len;
+            for (std::size_t i = 0; i < kHalf; i += len) {
+                for (std::size_t k = 0; k < half; ++k) {
+                    const double wr = cos_[k * step];
+                    const double wi = sin_[k * step];
+                    const std::size_t a = i + k;
+                    const std::size_t b = a + half;
+                    const double vr = re_[b] * wr - im_[b] * wi;
+                    const double vi = re_[b] * wi + im_[b] * wr;
+                    re_[b] = re_[a] - vr;
+                    im_[b] = im_[a] - vi;
+                    re_[a] += vr;
+                    im_[a] += vi;
                 }
             }
+        }
+        for (std::size_t k = kBinLo; k <= kBinHi; ++k) {
+            const std::size_t j = (kHalf - k) % kHalf;
+            const std::size_t i = k % kHalf;
+            // Z[k] = E[k] + i O[k] with E, O the spectra of the even and odd samples, and
+            // conj(Z[kHalf - k]) = E[k] - i O[k]; X[k] = E[k] + w^k O[k].
+            const double even_r = 0.5 * (re_[i] + re_[j]);
+            const double even_i = 0.5 * (im_[i] - im_[j]);
+            const double odd_r = 0.5 * (im_[i] + im_[j]);
+            const double odd_i = -0.5 * (re_[i] - re_[j]);
+            const double xr = even_r + odd_r * cos_[k] - odd_i * sin_[k];
+            const double xi = even_i + odd_r * sin_[k] + odd_i * cos_[k];
+            power[k - kBinLo] = xr * xr + xi * xi;
         }
     }
 
 private:
-    std::array<std::complex<double>, kFft / 2> twiddle_{};
+    std::array<double, kHalf> cos_{};
+    std::array<double, kHalf> sin_{};
+    std::array<std::size_t, kHalf> reversed_{};
+    std::array<double, kHalf> re_{};
+    std::array<double, kHalf> im_{};
 };
 
 }  // namespace
@@ -136,8 +174,8 @@ struct Vad::Impl {
 
     // Band level and background.
     std::array<Biquad, 4> band{};
-    std::array<double, kBackgroundFrames> level_history{};
-    std::array<double, kBackgroundFrames> level_scratch{};
+    std::array<double, kBackgroundFrames> level_history{};  // ring, oldest at level_next
+    std::array<double, kBackgroundFrames> level_sorted{};   // the same values, ascending
     std::size_t level_count = 0;
     std::size_t level_next = 0;
 
@@ -150,10 +188,10 @@ struct Vad::Impl {
     std::size_t lag_next = 0;
 
     // Spectrum.
-    Fft fft;
+    RealFft fft;
     std::array<double, kFft> window{};
     std::array<double, kFft> samples{};
-    std::array<std::complex<double>, kFft> spectrum{};
+    std::array<double, kBins> power{};
     std::array<double, kBins> smoothed_power{};
     std::array<std::array<double, kBins>, kChangeLagFrames + 1> shapes{};
     std::array<bool, kChangeLagFrames + 1> shape_valid{};
@@ -219,15 +257,24 @@ struct Vad::Impl {
     }
 
     double background_db(double level_db) {
+        // The sorted copy is kept up to date by one removal and one insertion per frame.
+        auto sorted_end = level_sorted.begin() + static_cast<long>(level_count);
+        if (level_count == kBackgroundFrames) {
+            const double oldest = level_history[level_next];
+            auto at = std::lower_bound(level_sorted.begin(), sorted_end, oldest);
+            std::copy(at + 1, sorted_end, at);
+            --sorted_end;
+        } else {
+            ++level_count;
+        }
+        auto at = std::upper_bound(level_sorted.begin(), sorted_end, level_db);
+        std::copy_backward(at, sorted_end, sorted_end + 1);
+        *at = level_db;
         level_history[level_next] = level_db;
         level_next = (level_next + 1) % kBackgroundFrames;
-        level_count = std::min(level_count + 1, kBackgroundFrames);
-        std::copy_n(level_history.begin(), level_count, level_scratch.begin());
         const auto k =
             static_cast<std::size_t>(kBackgroundPercentile * static_cast<double>(level_count - 1));
-        std::nth_element(level_scratch.begin(), level_scratch.begin() + static_cast<long>(k),
-                         level_scratch.begin() + static_cast<long>(level_count));
-        return level_scratch[k];
+        return level_sorted[k];
     }
 
     double voicing(std::span<const std::int16_t> frame) {
@@ -301,13 +348,11 @@ struct Vad::Impl {
     double spectral_change(std::span<const std::int16_t> frame) {
         std::memmove(samples.data(), samples.data() + kFrame, (kFft - kFrame) * sizeof(double));
         for (std::size_t i = 0; i < kFrame; ++i) samples[kFft - kFrame + i] = frame[i];
-        for (std::size_t i = 0; i < kFft; ++i) spectrum[i] = samples[i] * window[i];
-        fft.run(spectrum);
+        fft.power_spectrum(samples, window, power);
         auto& shape = shapes[shape_next];
         double sum = 0.0;
         for (std::size_t k = 0; k < kBins; ++k) {
-            const double power = std::norm(spectrum[kBinLo + k]);
-            smoothed_power[k] = 0.5 * smoothed_power[k] + 0.5 * power;
+            smoothed_power[k] = 0.5 * smoothed_power[k] + 0.5 * power[k];
             shape[k] = std::sqrt(smoothed_power[k]);
             sum += shape[k];
         }
