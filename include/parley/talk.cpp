@@ -343,6 +343,10 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         }
         print.clear_live();
         conversation.stop();
+        // Lines that were still in progress, made final (marked unfinished) by stop().
+        for (const auto& event : events.wait(0ms)) {
+            for (const auto& line : status.on_event(event)) print.line(line);
+        }
         transcript = conversation.transcript();
         const auto dropped = conversation.session_stats().audio_dropped_ms;
         if (dropped > 0) {

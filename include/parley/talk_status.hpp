@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// TalkStatus: turns a Conversation's events into what `parley talk` shows: final lines (the
-// transcript as it arrives, latency per turn, barge-ins, audio dropped before sending) and, on a
-// terminal, one live line (who is speaking, microphone, time, dropped audio, last latency).
+// TalkStatus: turns a Conversation's events into what `parley talk` shows: final lines (final
+// transcript lines, latency per turn, barge-ins, reconnections, audio dropped before sending)
+// and, on a terminal, one live line (who is speaking, microphone, time, dropped audio, last
+// latency, a reconnection in progress, and the transcript line in progress as it arrives).
 // Pure text, no I/O; owned by run_talk on the control thread (events are handed over to it).
 #pragma once
 
@@ -41,6 +42,11 @@ public:
     [[nodiscard]] bool live() const { return live_; }
     [[nodiscard]] std::optional<double> last_latency_ms() const { return last_latency_ms_; }
     [[nodiscard]] std::uint64_t dropped_ms() const { return dropped_ms_; }
+    // The transcript line in progress (the latest speaker's), "" when none.
+    [[nodiscard]] std::string line_in_progress() const;
+    // What the connection is doing while it is not plainly open ("reconnecting (attempt 2)"),
+    // "" when it is.
+    [[nodiscard]] const std::string& connection_note() const { return connection_note_; }
 
 private:
     bool live_;
@@ -53,6 +59,11 @@ private:
     std::uint64_t dropped_ms_ = 0;
     std::uint64_t sent_ms_ = 0;
     int turns_ = 0;
+    // Transcript lines in progress (kTranscriptPartial), per speaker.
+    std::string user_partial_{};
+    std::string model_partial_{};
+    bool model_partial_latest_ = false;
+    std::string connection_note_{};
 };
 
 // "1.5 s", "830 ms": a duration for people.

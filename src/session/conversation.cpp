@@ -81,6 +81,12 @@ void Conversation::stop() {
         session_->close();
     session_.reset();
     loop_.stop();
+    std::vector<ConversationEvent> out;
+    {
+        std::lock_guard lock(mutex_);
+        finish_lines_in_progress(out);
+    }
+    for (const auto& event : out) sink_.on_event(event);
 }
 
 double Conversation::now_ms() const {
@@ -127,7 +133,8 @@ Conversation::ModelTurn& Conversation::model_turn(TurnId turn) {
     return entry;
 }
 
-void Conversation::flush_user_line(TurnId turn, std::vector<ConversationEvent>& out) {
+void Conversation::flush_user_line(TurnId turn, std::vector<ConversationEvent>& out,
+                                   bool incomplete) {
     if (user_text_.empty())
         return;
     TranscriptLine line{.who = "user",
@@ -135,8 +142,11 @@ void Conversation::flush_user_line(TurnId turn, std::vector<ConversationEvent>& 
                         .start_ms = std::max(0.0, user_start_ms_),
                         .end_ms = std::max(user_start_ms_, user_end_ms_),
                         .interrupted = false,
-                        .turn = turn};
+                        .turn = turn,
+                        .incomplete = incomplete};
     user_text_.clear();
+    if (line.text.empty())
+        return;
     lines_.push_back(line);
     out.push_back({.type = ConversationEventType::kTranscript,
                    .at_ms = now_ms(),
@@ -182,6 +192,61 @@ void Conversation::finish_model_turn(TurnId turn, bool interrupted,
                    .line = line});
 }
 
+void Conversation::finish_lines_in_progress(std::vector<ConversationEvent>& out) {
+    TurnId first_open = 0;
+    for (const auto& [turn, entry] : turns_) {
+        if (!entry.finished && !entry.text.empty()) {
+            first_open = turn;
+            break;
+        }
+    }
+    flush_user_line(first_open, out, /*incomplete=*/true);
+    const double now = now_ms();
+    for (auto& [turn, entry] : turns_) {
+        if (entry.finished || entry.text.empty())
+            continue;
+        entry.finished = true;
+        // What was heard of it: the text cut in proportion to the audio played.
+        const auto playback = player_.playback(turn);
+        const double generated = playback ? samples_ms(playback->pushed_samples) : 0.0;
+        const double played = playback ? samples_ms(playback->played_samples) : 0.0;
+        const double fraction = generated > 0 ? std::clamp(played / generated, 0.0, 1.0) : 0.0;
+        if (fraction <= 0.0)
+            continue;  // none of it was heard: the transcript is what was heard
+        const double start = entry.heard_ms >= 0 ? entry.heard_ms : now;
+        TranscriptLine line{.who = "model",
+                            .text = cut_text(entry.text, fraction),
+                            .start_ms = start,
+                            .end_ms = start + played,
+                            .interrupted = false,
+                            .turn = turn,
+                            .incomplete = true};
+        lines_.push_back(line);
+        out.push_back(
+            {.type = ConversationEventType::kTranscript, .at_ms = now, .turn = turn, .line = line});
+    }
+}
+
+ConversationEvent Conversation::partial_event(const std::string& who, TurnId turn) {
+    TranscriptLine line;
+    line.who = who;
+    line.turn = turn;
+    if (who == "user") {
+        line.text = trim_text(user_text_);
+        line.start_ms = std::max(0.0, user_start_ms_);
+        line.end_ms = std::max(line.start_ms, user_end_ms_);
+    } else {
+        const auto& entry = model_turn(turn);
+        line.text = trim_text(entry.text);
+        line.start_ms = entry.heard_ms >= 0 ? entry.heard_ms : now_ms();
+        line.end_ms = line.start_ms;
+    }
+    return {.type = ConversationEventType::kTranscriptPartial,
+            .at_ms = now_ms(),
+            .turn = turn,
+            .line = std::move(line)};
+}
+
 // --- io ---------------------------------------------------------------------------------
 
 void Conversation::on_setup_complete(const protocol::SetupComplete& /*complete*/) {
@@ -196,13 +261,28 @@ void Conversation::on_audio(AudioChunk chunk) {
 }
 
 void Conversation::on_input_transcription(const Transcript& transcript) {
-    std::lock_guard lock(mutex_);
-    user_text_ += transcript.text;
+    ConversationEvent partial;
+    {
+        std::lock_guard lock(mutex_);
+        user_text_ += transcript.text;
+        partial = partial_event("user", 0);
+    }
+    if (!partial.line->text.empty())
+        sink_.on_event(partial);
 }
 
 void Conversation::on_output_transcription(TurnId turn, const Transcript& transcript) {
-    std::lock_guard lock(mutex_);
-    model_turn(turn).text += transcript.text;
+    ConversationEvent partial;
+    {
+        std::lock_guard lock(mutex_);
+        auto& entry = model_turn(turn);
+        if (entry.finished)
+            return;  // a late fragment of a turn already ended (interrupted)
+        entry.text += transcript.text;
+        partial = partial_event("model", turn);
+    }
+    if (!partial.line->text.empty())
+        sink_.on_event(partial);
 }
 
 void Conversation::on_turn_complete(const TurnComplete& complete) {
@@ -262,6 +342,24 @@ void Conversation::on_tool_call(const std::vector<protocol::FunctionCall>& calls
     }
     if (session_)
         session_->send_tool_response(std::move(responses));
+}
+
+void Conversation::on_go_away(std::chrono::milliseconds time_left) {
+    sink_.on_event({.type = ConversationEventType::kGoAway,
+                    .at_ms = now_ms(),
+                    .text = std::to_string(time_left.count()) + " ms"});
+}
+
+void Conversation::on_reconnecting(const Reconnecting& reconnecting) {
+    sink_.on_event({.type = ConversationEventType::kReconnecting,
+                    .at_ms = now_ms(),
+                    .text = reconnecting.message,
+                    .reconnecting = reconnecting});
+}
+
+void Conversation::on_resumed(const Resumed& resumed) {
+    sink_.on_event(
+        {.type = ConversationEventType::kResumed, .at_ms = now_ms(), .resumed = resumed});
 }
 
 void Conversation::on_closed(const SessionClosed& closed) {

@@ -6,6 +6,7 @@
 // the ConversationSink on io.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,7 +37,9 @@ public:
     // Opens and starts the device, the dsp thread and the session. Errors: device, dsp and
     // session configuration errors; `why` gets one line.
     [[nodiscard]] Status start(ConversationConfig config, std::string* why = nullptr);
-    // Ends the session and stops the audio. Idempotent.
+    // Ends the session and stops the audio. Idempotent. Transcript lines still in progress become
+    // final, marked incomplete, and reach the sink as kTranscript events on the calling thread
+    // (after io has stopped) instead of being lost.
     void stop();
 
     // Conversation time in ms (capture processed so far). Any thread.
@@ -69,6 +72,9 @@ private:
     void on_turn_complete(const TurnComplete& complete) override;
     void on_interrupted(TurnId turn) override;
     void on_tool_call(const std::vector<protocol::FunctionCall>& calls) override;
+    void on_go_away(std::chrono::milliseconds time_left) override;
+    void on_reconnecting(const Reconnecting& reconnecting) override;
+    void on_resumed(const Resumed& resumed) override;
     void on_closed(const SessionClosed& closed) override;
     // DspObserver (dsp)
     void on_speech_start(double onset_ms, double now_ms) override;
@@ -80,7 +86,11 @@ private:
     void emit(ConversationEvent event);  // posts to io
     ModelTurn& model_turn(TurnId turn);  // under mutex_
     void finish_model_turn(TurnId turn, bool interrupted, std::vector<ConversationEvent>& out);
-    void flush_user_line(TurnId turn, std::vector<ConversationEvent>& out);
+    void flush_user_line(TurnId turn, std::vector<ConversationEvent>& out, bool incomplete = false);
+    // stop(): lines in progress become final, marked incomplete.
+    void finish_lines_in_progress(std::vector<ConversationEvent>& out);
+    // The line in progress of `who` ("user", or "model" for `turn`), as a kTranscriptPartial.
+    ConversationEvent partial_event(const std::string& who, TurnId turn);
 
     device::Device& device_;
     ConversationSink& sink_;

@@ -48,12 +48,14 @@ Status write_text(const std::string& path, const std::string& text) {
 Status write_transcript_jsonl(const std::string& path, std::span<const TranscriptLine> lines) {
     std::string text;
     for (const auto& line : lines) {
-        const nlohmann::ordered_json j = {{"who", line.who},
-                                          {"text", line.text},
-                                          {"start_ms", std::lround(line.start_ms)},
-                                          {"end_ms", std::lround(line.end_ms)},
-                                          {"interrupted", line.interrupted},
-                                          {"turn", line.turn}};
+        nlohmann::ordered_json j = {{"who", line.who},
+                                    {"text", line.text},
+                                    {"start_ms", std::lround(line.start_ms)},
+                                    {"end_ms", std::lround(line.end_ms)},
+                                    {"interrupted", line.interrupted},
+                                    {"turn", line.turn}};
+        if (line.incomplete)
+            j["incomplete"] = true;
         text += j.dump() + "\n";
     }
     return write_text(path, text);

@@ -19,7 +19,8 @@ struct TimelineMark {
     std::string label;
 };
 
-// One JSON object per line: {"who","text","start_ms","end_ms","interrupted","turn"}.
+// One JSON object per line: {"who","text","start_ms","end_ms","interrupted","turn"}, plus
+// "incomplete": true on a line the conversation stopped before it was final.
 // Errors: std::errc::io_error when the file cannot be written.
 [[nodiscard]] Status write_transcript_jsonl(const std::string& path,
                                             std::span<const TranscriptLine> lines);

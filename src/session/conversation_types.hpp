@@ -40,6 +40,9 @@ struct TranscriptLine {
     double end_ms = 0;
     bool interrupted = false;
     TurnId turn = 0;  // the model turn (user lines: the model turn that answered)
+    // The conversation stopped (stop(), Ctrl-C, end of input) before the line was final: the
+    // text is what had arrived (model lines: cut to what was played).
+    bool incomplete = false;
 };
 
 struct TurnMetrics {
@@ -63,8 +66,19 @@ enum class ConversationEventType {
     kInterrupted,     // the server confirmed: the turn's audio dropped
     kModelTurnEnded,  // the model's turn is complete (metrics set)
     kTranscript,      // a transcript line is final (line set)
-    kToolCall,        // a tool was called (text: "name(args) -> result")
-    kClosed,          // the session ended (text: why, empty when we closed it)
+    // A transcript line in progress (line set: its text so far, per speaker). The next partial of
+    // the same speaker replaces it; a kTranscript of that speaker ends it. Model text arrives
+    // ahead of its audio, so a partial is not cut to what was heard.
+    kTranscriptPartial,
+    kToolCall,  // a tool was called (text: "name(args) -> result")
+    // The server announced the end of its connection (goAway; text: time left, e.g. "10 s"):
+    // the session moves to a new connection at the next turn boundary.
+    kGoAway,
+    // The session is opening a new connection by itself (reconnecting set: cause, attempt,
+    // backoff): after a goAway, or after the connection was lost. Audio is kept meanwhile.
+    kReconnecting,
+    kResumed,  // the new connection carries the session on (resumed set: gap, audio resent/lost)
+    kClosed,   // the session ended (text: why, empty when we closed it)
 };
 
 struct ConversationEvent {
@@ -74,6 +88,8 @@ struct ConversationEvent {
     std::string text{};
     std::optional<TranscriptLine> line{};
     std::optional<TurnMetrics> metrics{};
+    std::optional<Reconnecting> reconnecting{};  // kReconnecting
+    std::optional<Resumed> resumed{};            // kResumed
 };
 
 // Receives every event on the io thread; must not block.
