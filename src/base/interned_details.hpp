@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // InternedDetails<Entry>: gives each distinct detailed error (an Entry, keyed by a string) a small
 // 1-based id, so that a std::error_code of a module's detail category can carry its message.
-// Append-only, deduplicated and capped, so a retry loop cannot grow it without bound. Any thread.
+// Append-only, deduplicated and capped, so a retry loop cannot grow it without bound.
+// InternedDetailCategory<Entry> is that detail category. Any thread.
 #pragma once
 
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 
 namespace parley {
@@ -44,6 +47,47 @@ private:
     mutable std::mutex mutex_;
     std::deque<Entry> entries_;
     std::unordered_map<std::string, int> index_;
+};
+
+// The error category of a module's detailed codes: each value is an InternedDetails id, and
+// message() is that entry's `message` member.
+template <class Entry>
+class InternedDetailCategory : public std::error_category {
+public:
+    InternedDetailCategory(const char* name, const char* unknown_message, std::size_t max_entries)
+        : name_(name), unknown_message_(unknown_message), details_(max_entries) {}
+
+    const char* name() const noexcept override { return name_; }
+    std::string message(int ev) const override {
+        Entry entry{};
+        return details_.lookup(ev, entry) ? entry.message : unknown_message_;
+    }
+
+    // A code for `entry` (the same code for the same key), or nothing when the table is full.
+    std::optional<std::error_code> make(std::string key, Entry entry) const {
+        const int id = details_.intern(std::move(key), std::move(entry));
+        if (id < 0)
+            return std::nullopt;
+        return std::error_code(id, *this);
+    }
+
+    // The entry behind `ec` when it is one of this category's codes.
+    std::optional<Entry> find(const std::error_code& ec) const noexcept {
+        if (ec.category() != *this)
+            return std::nullopt;
+        try {
+            Entry entry{};
+            if (details_.lookup(ec.value(), entry))
+                return entry;
+        } catch (...) {
+        }
+        return std::nullopt;
+    }
+
+private:
+    const char* name_;
+    const char* unknown_message_;
+    mutable InternedDetails<Entry> details_;
 };
 
 }  // namespace parley

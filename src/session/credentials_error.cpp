@@ -52,26 +52,9 @@ struct Entry {
     std::string message;
 };
 
-using DetailTable = InternedDetails<Entry>;
-
-DetailTable& detail_table() {
-    static DetailTable table(1024);
-    return table;
-}
-
-class DetailCategory final : public std::error_category {
-public:
-    const char* name() const noexcept override { return "parley.credentials.detail"; }
-    std::string message(int ev) const override {
-        Entry entry{};
-        if (detail_table().lookup(ev, entry))
-            return entry.message;
-        return "unknown credentials error";
-    }
-};
-
-const DetailCategory& detail_category() {
-    static const DetailCategory category;
+const InternedDetailCategory<Entry>& detail_category() {
+    static const InternedDetailCategory<Entry> category("parley.credentials.detail",
+                                                        "unknown credentials error", 1024);
     return category;
 }
 
@@ -90,23 +73,15 @@ std::error_code make_credentials_error(CredentialsError kind, std::string_view d
     if (detail.empty())
         return make_error_code(kind);
     std::string message = std::string(base_message(kind)) + ": " + std::string(detail);
-    const int id = detail_table().intern(message, Entry{kind, message});
-    if (id < 0)
-        return make_error_code(kind);
-    return {id, detail_category()};
+    auto ec = detail_category().make(message, Entry{kind, message});
+    return ec ? *ec : make_error_code(kind);
 }
 
 CredentialsError credentials_error_kind(const std::error_code& ec) noexcept {
     if (ec.category() == credentials_category())
         return static_cast<CredentialsError>(ec.value());
-    if (ec.category() == detail_category()) {
-        Entry entry{};
-        try {
-            if (detail_table().lookup(ec.value(), entry))
-                return entry.kind;
-        } catch (...) {
-        }
-    }
+    if (const auto entry = detail_category().find(ec))
+        return entry->kind;
     return CredentialsError{};
 }
 

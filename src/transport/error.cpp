@@ -138,29 +138,13 @@ struct Entry {
     std::string message;
 };
 
-using DetailTable = InternedDetails<Entry>;
-
-DetailTable& detail_table() {
-    static DetailTable table(4096);
-    return table;
-}
-
-class DetailCategory final : public std::error_category {
+class DetailCategory final : public InternedDetailCategory<Entry> {
 public:
-    const char* name() const noexcept override { return "parley.transport.detail"; }
-    std::string message(int ev) const override {
-        Entry entry{};
-        if (detail_table().lookup(ev, entry))
-            return entry.message;
-        return "unknown transport error";
-    }
+    DetailCategory()
+        : InternedDetailCategory("parley.transport.detail", "unknown transport error", 4096) {}
     std::error_condition default_error_condition(int ev) const noexcept override {
-        Entry entry{};
-        try {
-            if (detail_table().lookup(ev, entry))
-                return make_error_condition(condition_of(entry.kind));
-        } catch (...) {
-        }
+        if (const auto entry = find({ev, *this}))
+            return make_error_condition(condition_of(entry->kind));
         return {ev, *this};
     }
 };
@@ -191,38 +175,23 @@ std::error_condition make_error_condition(Condition c) noexcept {
 }
 
 std::error_code make_error(Error kind, std::string_view message, int http_status) {
-    int id = detail_table().intern(std::to_string(static_cast<int>(kind)) + '|' +
-                                       std::to_string(http_status) + '|' + std::string(message),
-                                   Entry{kind, http_status, std::string(message)});
-    if (id < 0)
-        return make_error_code(kind);
-    return {id, detail_category()};
+    auto ec = detail_category().make(std::to_string(static_cast<int>(kind)) + '|' +
+                                         std::to_string(http_status) + '|' + std::string(message),
+                                     Entry{kind, http_status, std::string(message)});
+    return ec ? *ec : make_error_code(kind);
 }
 
 Error error_kind(const std::error_code& ec) noexcept {
     if (ec.category() == error_category())
         return static_cast<Error>(ec.value());
-    if (ec.category() == detail_category()) {
-        Entry entry{};
-        try {
-            if (detail_table().lookup(ec.value(), entry))
-                return entry.kind;
-        } catch (...) {
-        }
-    }
+    if (const auto entry = detail_category().find(ec))
+        return entry->kind;
     return Error{};
 }
 
 int http_status_of(const std::error_code& ec) noexcept {
-    if (ec.category() != detail_category())
-        return 0;
-    Entry entry{};
-    try {
-        if (detail_table().lookup(ec.value(), entry))
-            return entry.http_status;
-    } catch (...) {
-    }
-    return 0;
+    const auto entry = detail_category().find(ec);
+    return entry ? entry->http_status : 0;
 }
 
 }  // namespace parley::transport
