@@ -3,13 +3,10 @@
 
 #include <utility>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -26,6 +23,7 @@
 
 #include "base/log.hpp"
 #include "session/jwt.hpp"
+#include "support/test_ca.hpp"
 
 namespace parley::session::test {
 namespace {
@@ -35,52 +33,9 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
-void run(const std::string& command) {
-    const std::string full = command + " >/dev/null 2>&1";
-    if (std::system(full.c_str()) != 0) {
-        std::fprintf(stderr, "credentials PKI: command failed: %s\n", command.c_str());
-        std::abort();
-    }
-}
-
 void write_file(const std::string& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);
     out << text;
-}
-
-CredentialsPki make_pki() {
-    CredentialsPki pki;
-    char templ[] = "/tmp/parley-credentials-pki-XXXXXX";
-    if (!mkdtemp(templ))
-        std::abort();
-    pki.dir = templ;
-    const std::string d = pki.dir + "/";
-    pki.ca_cert = d + "ca.pem";
-    pki.server_cert = d + "server.pem";
-    pki.server_key = d + "server.key";
-    pki.wrong_host_cert = d + "wrong.pem";
-    pki.wrong_host_key = d + "wrong.key";
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    run("openssl req -x509" + ec + " -keyout " + d + "ca.key -out " + pki.ca_cert +
-        " -days 2 -subj '/CN=Parley Credentials Test CA' -addext "
-        "basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign");
-    const auto sign = [&](const std::string& name, const std::string& key, const std::string& cert,
-                          const std::string& sans) {
-        write_file(d + name + ".ext",
-                   "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\n"
-                   "extendedKeyUsage=serverAuth\nsubjectAltName=" +
-                       sans + "\n");
-        run("openssl req" + ec + " -keyout " + key + " -out " + d + name +
-            ".csr -subj /CN=" + name);
-        run("openssl x509 -req -in " + d + name + ".csr -CA " + pki.ca_cert + " -CAkey " + d +
-            "ca.key -CAcreateserial -out " + cert + " -days 2 -extfile " + d + name + ".ext");
-    };
-    sign("server", pki.server_key, pki.server_cert,
-         "DNS:localhost,DNS:generativelanguage.googleapis.com,"
-         "DNS:us-central1-aiplatform.googleapis.com,DNS:aiplatform.googleapis.com,"
-         "DNS:oauth2.googleapis.com");
-    sign("wrong", pki.wrong_host_key, pki.wrong_host_cert, "DNS:wrong.example.com");
-    return pki;
 }
 
 struct PkeyFree {
@@ -117,13 +72,16 @@ std::string percent_decode(const std::string& text) {
 }  // namespace
 
 const CredentialsPki& credentials_pki() {
-    static const CredentialsPki pki = make_pki();
-    static const struct Cleanup {
-        ~Cleanup() {
-            std::error_code ec;
-            std::filesystem::remove_all(pki.dir, ec);
-        }
-    } cleanup;
+    static const parley::test::TestCa ca("credentials");
+    static const CredentialsPki pki = [] {
+        const auto server =
+            ca.issue("server",
+                     "DNS:localhost,DNS:generativelanguage.googleapis.com,"
+                     "DNS:us-central1-aiplatform.googleapis.com,DNS:aiplatform.googleapis.com,"
+                     "DNS:oauth2.googleapis.com");
+        const auto wrong = ca.issue("wrong", "DNS:wrong.example.com");
+        return CredentialsPki{ca.dir(), ca.cert(), server.cert, server.key, wrong.cert, wrong.key};
+    }();
     return pki;
 }
 

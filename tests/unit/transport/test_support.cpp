@@ -7,66 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
+#include "support/test_ca.hpp"
+
 namespace parley::transport::testing {
-namespace {
-
-void run(const std::string& command) {
-    std::string full = command + " >/dev/null 2>&1";
-    if (std::system(full.c_str()) != 0) {
-        std::fprintf(stderr, "test PKI: command failed: %s\n", command.c_str());
-        std::abort();
-    }
-}
-
-TestPki make_pki() {
-    TestPki pki;
-    char templ[] = "/tmp/parley-transport-pki-XXXXXX";
-    if (!mkdtemp(templ))
-        std::abort();
-    pki.dir = templ;
-    const std::string d = pki.dir + "/";
-    pki.ca_cert = d + "ca.pem";
-    pki.server_cert = d + "server.pem";
-    pki.server_key = d + "server.key";
-    pki.rogue_cert = d + "rogue.pem";
-    pki.rogue_key = d + "rogue.key";
-    const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    run("openssl req -x509" + ec + " -keyout " + d + "ca.key -out " + pki.ca_cert +
-        " -days 2 -subj '/CN=Parley Test CA' -addext basicConstraints=critical,CA:TRUE"
-        " -addext keyUsage=critical,keyCertSign,cRLSign");
-    {
-        std::ofstream ext(d + "server.ext");
-        ext << "basicConstraints=CA:FALSE\n"
-               "keyUsage=digitalSignature\n"
-               "extendedKeyUsage=serverAuth\n"
-               "subjectAltName=DNS:localhost,DNS:generativelanguage.googleapis.com\n";
-    }
-    run("openssl req" + ec + " -keyout " + pki.server_key + " -out " + d +
-        "server.csr -subj /CN=localhost");
-    run("openssl x509 -req -in " + d + "server.csr -CA " + pki.ca_cert + " -CAkey " + d +
-        "ca.key -CAcreateserial -out " + pki.server_cert + " -days 2 -extfile " + d + "server.ext");
-    run("openssl req -x509" + ec + " -keyout " + pki.rogue_key + " -out " + pki.rogue_cert +
-        " -days 2 -subj /CN=localhost -addext "
-        "subjectAltName=DNS:localhost,DNS:generativelanguage.googleapis.com");
-    return pki;
-}
-
-}  // namespace
 
 const TestPki& test_pki() {
-    static const TestPki pki = make_pki();
-    static const struct Cleanup {
-        ~Cleanup() {
-            std::error_code ec;
-            std::filesystem::remove_all(pki.dir, ec);
-        }
-    } cleanup;
+    static const test::TestCa ca("transport");
+    static const TestPki pki = [] {
+        const std::string names = "DNS:localhost,DNS:generativelanguage.googleapis.com";
+        const auto server = ca.issue("server", names);
+        const auto rogue = ca.self_signed("rogue", names);
+        return TestPki{ca.dir(), ca.cert(), server.cert, server.key, rogue.cert, rogue.key};
+    }();
     return pki;
 }
 
