@@ -8,7 +8,14 @@
 #include <chrono>
 #include <cstring>
 
+#include <alsa/asoundlib.h>
+#include <dlfcn.h>
 #include <portaudio.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
 
 #include "base/log.hpp"
 #include "device/error.hpp"
@@ -30,6 +37,41 @@ constexpr int kFallbackRatesHz[] = {48000, 44100, 32000, 16000};
 // average the block jitter out (DriftEstimator's precision note).
 constexpr auto kMonitorInterval = std::chrono::milliseconds(20);
 
+// ALSA's and JACK's own complaints while PortAudio probes devices ("ALSA lib pcm.c:2666:
+// (snd_pcm_open_noupdate) Unknown PCM cards.pcm.rear", "jack server is not running ...") go to
+// our log at debug level instead of the user's terminal. The libraries come with PortAudio; their
+// hooks are looked up at run time so that nothing links them directly (absent: nothing to do).
+extern "C" void alsa_message_to_log(const char* file, int line, const char* function, int err,
+                                    const char* fmt, ...) {
+    char text[512];
+    va_list args;
+    va_start(args, fmt);
+    std::vsnprintf(text, sizeof text, fmt, args);
+    va_end(args);
+    log::debug("ALSA: {}:{} ({}) {}{}{}", file ? file : "?", line, function ? function : "?", text,
+               err != 0 ? ": " : "", err != 0 ? std::strerror(err < 0 ? -err : err) : "");
+}
+
+extern "C" void jack_message_to_log(const char* text) {
+    log::debug("JACK: {}", text ? text : "");
+}
+
+void quiet_sound_libraries() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        using AlsaSetHandler = decltype(&snd_lib_error_set_handler);
+        if (auto* set = reinterpret_cast<AlsaSetHandler>(
+                dlsym(RTLD_DEFAULT, "snd_lib_error_set_handler"))) {
+            set(&alsa_message_to_log);
+        }
+        using JackSetFunction = void (*)(void (*)(const char*));
+        for (const char* name : {"jack_set_error_function", "jack_set_info_function"}) {
+            if (auto* set = reinterpret_cast<JackSetFunction>(dlsym(RTLD_DEFAULT, name)))
+                set(&jack_message_to_log);
+        }
+    });
+}
+
 // PortAudio's Pa_Initialize/Pa_Terminate are reference counted but not thread-safe.
 std::mutex& pa_mutex() {
     static std::mutex m;
@@ -41,6 +83,7 @@ class PaLibrary {
 public:
     static std::unique_ptr<PaLibrary> acquire(std::string* why) {
         std::lock_guard lock(pa_mutex());
+        quiet_sound_libraries();
         const PaError err = Pa_Initialize();
         if (err != paNoError) {
             if (why)

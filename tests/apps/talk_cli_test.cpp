@@ -282,5 +282,21 @@ TEST(ParleyDevices, ListsDevicesOrSaysThereAreNone) {
     }
 }
 
+// ALSA's and JACK's complaints while PortAudio probes ("ALSA lib pcm.c:2666:(snd_pcm_open_noupdate)
+// Unknown PCM cards.pcm.rear", "jack server is not running") go to the debug log, not stderr.
+TEST(ParleyDevices, TheSoundLibrariesOwnNoiseStaysOffTheTerminal) {
+    const auto dir = fresh_directory("devices-quiet");
+    for (const auto& arguments : std::vector<std::vector<std::string>>{
+             {"devices"},
+             {"talk", "--input-device", "no-such-microphone-xyz", "--url", "ws://127.0.0.1:1"}}) {
+        const auto run = run_parley(arguments, dir);
+        for (const char* noise :
+             {"ALSA lib", "jack server", "Cannot connect to server", "JackShmReadWritePtr"}) {
+            EXPECT_EQ(run.err.find(noise), std::string::npos) << arguments.front() << ": stderr:\n"
+                                                              << run.err;
+        }
+    }
+}
+
 }  // namespace
 }  // namespace parley::test
