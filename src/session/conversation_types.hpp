@@ -92,7 +92,8 @@ struct ConversationEvent {
     std::optional<Resumed> resumed{};            // kResumed
 };
 
-// Receives every event on the io thread; must not block.
+// Receives every event on the io thread (except the lines stop() makes final: on the thread that
+// calls stop(), after io has stopped); must not block.
 class ConversationSink {
 public:
     virtual ~ConversationSink() = default;
