@@ -262,8 +262,7 @@ int main(int argc, char** argv) {
     parley::transport::WsServerOptions server_options;
     server_options.port = options.port;
     auto server = parley::transport::WsServer::listen(
-        loop, server_options,
-        [&sink](const parley::transport::UpgradeRequest& /*request*/) {
+        loop, server_options, [&sink](const parley::transport::UpgradeRequest& /*request*/) {
             return parley::transport::UpgradeDecision::accept(
                 [&sink](std::unique_ptr<WsConnection> connection) {
                     sink.add(std::move(connection));
