@@ -492,6 +492,8 @@ void ServerSession::on_setup(protocol::Setup setup) {
         state_ = std::make_shared<SessionState>();
     }
     state_->connected = true;
+    if (auto previous = state_->listener.lock(); previous && previous.get() != this)
+        previous->hand_over_turn();
     state_->listener = weak_from_this();
     transparent_ = resumable_ && setup.session_resumption->transparent.value_or(false);
     next_message_index_ = state_->consumed_messages;
@@ -576,6 +578,20 @@ bool ServerSession::attach_input(const UserInputConfig& config) {
     state_->input = input_;
     state_->input_queue = input_queue_;
     return true;
+}
+
+void ServerSession::hand_over_turn() {
+    // A switch-over: the client left this connection for one that resumed the session, and it
+    // ends the model turn it was receiving here as cut (it reads nothing more from this one).
+    // Finishing the turn here would lose it, so it stops here and is answered again in full
+    // there, as after a lost connection.
+    if (finished_ || !turn_ || !resumable_) return;
+    turn_->cancelled->store(true);
+    turn_->complete_timer.cancel();
+    log::info("session {}: turn {} moves to the connection that resumed the session", id_,
+              turn_->number);
+    turn_.reset();
+    state_->reply_owed = true;
 }
 
 void ServerSession::take_over() {

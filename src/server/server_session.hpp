@@ -92,6 +92,9 @@ private:
     // A resumed connection picks up what the session owes the user (turns heard meanwhile, a
     // reply the lost connection cut short).
     void take_over();
+    // Drops the model turn in progress because another connection resumed the session; that
+    // one answers again (reply_owed).
+    void hand_over_turn();
     // Transparent resumption: numbers the client message just received; true when an earlier
     // connection already consumed it (a resend), so it is skipped.
     bool already_consumed();

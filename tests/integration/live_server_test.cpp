@@ -213,6 +213,38 @@ TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
     EXPECT_NE(lower(turn->output_text).find("purple elephants"), std::string::npos) << turn->output_text;
 }
 
+TEST_F(LiveServerTest, ResumingInsideAReplyAnswersItAgainOnTheNewConnection) {
+    // A goAway switch-over forced by the deadline: the client resumes on a new connection while
+    // the old one is still inside a reply, and drops that reply as cut. The new connection must
+    // answer it again in full; the old one must not finish it where nobody listens.
+    auto setup = test::transcribed_setup();
+    setup.session_resumption = protocol::SessionResumptionConfig{};
+    auto first = connect(setup);
+    std::string handle;
+    first->wait_for([&](const auto& messages) {
+        for (const auto& r : messages) {
+            const auto& u = r.message.session_resumption_update;
+            if (u && u->resumable.value_or(false) && u->new_handle) handle = *u->new_handle;
+        }
+        return !handle.empty();
+    });
+    ASSERT_FALSE(handle.empty());
+    const auto before = first->count();
+    first->send_text_turn("say purple elephants are dancing in the garden");
+    ASSERT_TRUE(first->wait_message(
+        [](const auto& m) { return m.server_content && m.server_content->model_turn; }, before,
+        std::chrono::seconds(20)));
+
+    setup.session_resumption->handle = handle;
+    auto second = connect(setup);
+    auto turn = second->next_turn();
+    ASSERT_TRUE(turn);
+    EXPECT_TRUE(turn->turn_complete);
+    EXPECT_NE(lower(turn->output_text).find("purple elephants are dancing"), std::string::npos)
+        << turn->output_text;
+    EXPECT_FALSE(first->wait_message(is_turn_complete, before, std::chrono::milliseconds(500)));
+}
+
 TEST_F(LiveServerTest, UnknownResumptionHandleIsRefusedWith1008) {
     auto setup = test::transcribed_setup();
     setup.session_resumption = protocol::SessionResumptionConfig{.handle = "no-such-handle"};
