@@ -5,7 +5,8 @@
 // LiveSession) against the in-process local server, paced in real time; the server is set to
 // NO_INTERRUPTION so every barge-in is a local pause that resumes, and one long answer serves
 // them all. (c) false barge-ins: the client's dsp path (ConversationDsp: canceller, echo gate,
-// VAD, speech detector) playing M minutes of model speech through the room, unpaced.
+// VAD, speech detector) playing M minutes of model speech through the room, unpaced. Before (a),
+// the dsp path's share of it, stepped by hand, with the render ring played out and dropped.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -131,6 +132,106 @@ public:
     std::atomic<int> starts{0};
 };
 
+// The dsp path's share of (a), stepped by hand (no server, no real-time pacing): the story plays
+// through the room, the user says "Okay." every 3 s, the observer pauses the Player on START
+// (as Conversation does) and resumes it a second later. Per barge-in: detector confirmation
+// (START decided - VAD onset) and START -> output silent (render ring or its drop, fades).
+class PausingObserver final : public session::DspObserver {
+public:
+    explicit PausingObserver(dsp::Player& player) : player_(player) {}
+    void on_speech_start(double onset_ms, double now_ms) override {
+        if (!player_.current_turn() || player_.paused())
+            return;
+        player_.pause();
+        onset_ms_ = onset_ms;
+        start_ms_ = now_ms;
+        measuring_ = true;
+    }
+    void on_speech_end(double, double) override {}
+    void on_turn_audible(dsp::TurnId, double) override {}
+    void on_output_silent(double heard_ms) override {
+        if (!measuring_)
+            return;
+        measuring_ = false;
+        confirm_ms.push_back(start_ms_ - onset_ms_);
+        output_ms.push_back(heard_ms - start_ms_);
+    }
+    void on_tick(double now_ms) override {
+        if (player_.paused() && now_ms - start_ms_ >= 1000.0)
+            player_.resume();
+    }
+    std::vector<double> confirm_ms, output_ms;
+
+private:
+    dsp::Player& player_;
+    double onset_ms_ = 0, start_ms_ = 0;
+    bool measuring_ = false;
+};
+
+int barge_in_parts(int count, bool drop_render) {
+    constexpr int kRate = 16000;
+    std::vector<std::int16_t> story;
+    for (int i = 0; i < 3; ++i) {
+        auto part = speak(
+            "Once upon a time, in a small town by the sea, there lived a lighthouse keeper named "
+            "Tom. Every night he climbed one hundred steps to light the great lamp at the top of "
+            "the tower. One winter evening a storm rolled in from the north, and the wind began "
+            "to howl.",
+            "slt", 24000);
+        if (!part)
+            return 1;
+        story.insert(story.end(), part->begin(), part->end());
+    }
+    auto interjection = speak("Okay.", "slt", kRate);
+    if (!interjection)
+        return 1;
+    device::SimulatedDeviceOptions options;
+    options.pacing = device::Pacing::kManual;
+    options.echo_path = make_room_echo(kRate);
+    ScriptedDevice device(kRate, std::move(options));
+    if (!device.open())
+        return 1;
+    dsp::Player player;
+    PausingObserver observer(player);
+    session::ConversationDspConfig config;
+    config.drop_render_on_barge_in = drop_render;
+    auto dsp = session::ConversationDsp::create(
+        device, player, observer, [](std::span<const std::int16_t>) {}, config);
+    if (!dsp || !device.start())
+        return 1;
+    (*dsp)->start();
+    const auto run_ms = [&](int ms) {
+        for (int i = 0; i < ms / 10; ++i) {
+            device.step(1);
+            while (device.capture_ring().available_to_read() > 0)
+                std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    };
+    (void)player.push(1, story);
+    run_ms(2500);  // the canceller converges on the first sentences
+    for (int i = 0; i < count && player.queued_samples() > 48000; ++i) {
+        device.say(*interjection);
+        run_ms(3000);
+    }
+    (*dsp)->stop();
+    device.stop();
+    if (observer.output_ms.empty()) {
+        std::fprintf(stderr, "no barge-in was measured\n");
+        return 1;
+    }
+    std::vector<double> total;
+    for (std::size_t i = 0; i < observer.output_ms.size(); ++i)
+        total.push_back(observer.confirm_ms[i] + observer.output_ms[i]);
+    std::printf(
+        "(a, dsp path, render ring %s) %zu barge-ins: detector confirmation median %.0f / p95 "
+        "%.0f ms; START -> output silent median %.0f / p95 %.0f ms; onset -> silent median %.0f "
+        "/ p95 %.0f ms\n",
+        drop_render ? "dropped" : "played out", total.size(), percentile(observer.confirm_ms, 0.5),
+        percentile(observer.confirm_ms, 0.95), percentile(observer.output_ms, 0.5),
+        percentile(observer.output_ms, 0.95), percentile(total, 0.5), percentile(total, 0.95));
+    return 0;
+}
+
 int false_barge_ins(int minutes) {
     constexpr int kRate = 16000;
     // Model speech: the built-in brain's voice (flite) reading a long text, at the Live API's
@@ -200,6 +301,10 @@ int main(int argc, char** argv) {
         return 1;
     }
     int code = 0;
+    if (barge_ins > 0) {
+        code |= parley::barge_in_parts(barge_ins, false);
+        code |= parley::barge_in_parts(barge_ins, true);
+    }
     if (minutes > 0)
         code |= parley::false_barge_ins(minutes);
     if (barge_ins > 0)

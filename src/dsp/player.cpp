@@ -128,6 +128,22 @@ bool Player::paused() const {
     return target_gain_ == 0.0;
 }
 
+std::size_t Player::stop_and_rewind(std::size_t unheard_samples) {
+    const std::lock_guard lock(mutex_);
+    if (target_gain_ != 0.0)
+        return 0;
+    gain_ = 0.0;
+    // A flushed turn's fade-out still to play, or nothing playing: nothing to put back.
+    if (fade_position_ < fade_length_ || queue_.empty())
+        return 0;
+    Chunk& c = queue_.front();
+    const std::size_t n = std::min(unheard_samples, c.offset);
+    c.offset -= n;
+    c.stats->played_samples -= n;
+    queued_samples_ += n;
+    return n;
+}
+
 std::size_t Player::pull(std::span<std::int16_t> out) {
     const std::lock_guard lock(mutex_);
     std::size_t n = 0;

@@ -61,6 +61,12 @@ public:
     // Continues where pause() stopped, fading in over fade_in_ms.
     void resume();
     [[nodiscard]] bool paused() const;
+    // After pause(), when the renderer also drops what it had queued (its own fade-out ends the
+    // sound at once): stops here without a fade of its own, and puts the last
+    // `unheard_samples` handed out back in front of the queue (as far as the playing chunk still
+    // holds them; they count as not played), so resume() goes on where the sound stopped.
+    // Nothing happens unless paused. Returns the samples put back. dsp.
+    std::size_t stop_and_rewind(std::size_t unheard_samples);
 
     // Fills all of `out` with the next samples to render: queued audio, then silence when the
     // queue is empty or playback is paused. Returns how many samples came from the queue.

@@ -123,7 +123,8 @@ Result<SpeechDetector> SpeechDetector::create(const SpeechDetectorConfig& config
     return SpeechDetector(std::move(impl));
 }
 
-SpeechEvent SpeechDetector::process(std::span<const std::int16_t> frame, bool is_speech) {
+SpeechEvent SpeechDetector::process(std::span<const std::int16_t> frame, bool is_speech,
+                                    bool may_start) {
     Impl& s = *impl_;
     PARLEY_DCHECK(frame.size() == s.frame_samples);
 
@@ -144,7 +145,7 @@ SpeechEvent SpeechDetector::process(std::span<const std::int16_t> frame, bool is
     SpeechEvent event;
     event.decided_at_sample = s.position;
     if (!s.in_speech) {
-        if (s.window_speech >= s.start.min_speech_frames) {
+        if (may_start && s.window_speech >= s.start.min_speech_frames) {
             s.in_speech = true;
             s.onset_sample = s.first_speech_in_window();
             s.audio_begin_sample =

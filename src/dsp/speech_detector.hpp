@@ -74,8 +74,11 @@ public:
 
     // Feeds one 10 ms frame and its speech decision. Precondition: frame.size() ==
     // samples_per_frame(sample_rate_hz). Returns kStart or kEnd when a decision is committed on
-    // this frame, kNone otherwise. Never allocates.
-    SpeechEvent process(std::span<const std::int16_t> frame, bool is_speech);
+    // this frame, kNone otherwise. `may_start` false defers a START the window would commit on
+    // this frame (the frames still count; it comes on the first later frame that allows it while
+    // the window holds enough speech): a caller with evidence beyond the speech decisions (the
+    // client's echo gate) vetoes a START with it. Never allocates.
+    SpeechEvent process(std::span<const std::int16_t> frame, bool is_speech, bool may_start = true);
 
     // Appends the kept audio from `begin_sample` to the current position to `out`. Audio older
     // than prefix padding + the START window before the current position is gone; the copy

@@ -3,6 +3,7 @@
 #include "session/conversation_dsp.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
 
@@ -17,6 +18,15 @@ constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
 constexpr int kNearHoldFrames = 30;
 // Far-end frames at the start of a model turn during which local barge-in is not allowed.
 constexpr int kTurnStartHoldFrames = 100;
+// While the far end plays, a START also needs this many frames the gate judged to be the user
+// (converged and near-end dominant) among the last 30: a residual-echo burst (the canceller
+// misses a loud onset for 2-3 frames) opens the gate's 100 ms barge-in hangover, and the VAD,
+// hearing echo, then fills the detector's window; the user's voice is near-end dominant on
+// nearly every frame.
+constexpr int kStartNearFrames = 5;
+constexpr std::uint32_t kNearHistoryMask = (1u << 30) - 1;
+// The device's fade when it drops the render ring (RtBridgeOptions::flush_fade_ms default).
+constexpr int kDeviceFlushFadeMs = 5;
 
 void drop_front(std::vector<std::int16_t>& v, std::size_t n) {
     v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
@@ -123,14 +133,25 @@ void ConversationDsp::run() {
             device_.flush_render();
             play_out_.clear();
         }
+        rewind_dropped_render();
         fill_render();
         (void)capture.flush_if_requested();
-        if (capture.available_to_read() < in_block_.size()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        // A duplex device writes a callback's capture, then its reference: a block read in
+        // between would get a silent reference, and every later reference would lag its capture
+        // by that block (the canceller then loses the echo path and re-adapts, and after a few
+        // such slips the echo comes before its reference). So a capture block waits for its
+        // reference; only a reference that stays away (separate streams, none at all) is
+        // replaced by silence, once two capture blocks wait.
+        const std::size_t captured = capture.available_to_read();
+        const bool reference_ready = reference.available_to_read() >= ref_block_.size();
+        if (captured < in_block_.size() ||
+            (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(reference_ready ? 2 : 1));
             continue;
         }
         (void)capture.read(in_block_);
         const std::size_t got = reference.read(ref_block_);
+        reference_seen_ = reference_seen_ || got > 0;
         std::fill(ref_block_.begin() + static_cast<std::ptrdiff_t>(got), ref_block_.end(), 0);
         capture_rs_->process(in_block_, mic16_);
         reference_rs_->process(ref_block_, ref16_);
@@ -150,7 +171,10 @@ void ConversationDsp::fill_render() {
         if (play_out_.empty()) {
             const auto turn = player_.current_turn();
             const std::size_t real = player_.pull(play24_);
-            const double heard_ms = now_ms() + render_depth_ms();
+            // After drop_render_for_pause() the ring still counts what the device is about to
+            // drop: the sound ends with the device's fade.
+            const double heard_ms =
+                dropped_silent_ms_ ? *dropped_silent_ms_ : now_ms() + render_depth_ms();
             if (real > 0 && turn && audible_turn_ != turn) {
                 audible_turn_ = turn;
                 observer_.on_turn_audible(*turn, heard_ms);
@@ -161,6 +185,7 @@ void ConversationDsp::fill_render() {
                 sounding_ = false;
                 observer_.on_output_silent(heard_ms);
             }
+            dropped_silent_ms_.reset();
             play_rs_->process(play24_, play_out_);
             if (play_out_.empty())
                 continue;  // resampler warm-up
@@ -171,6 +196,34 @@ void ConversationDsp::fill_render() {
         (void)ring.write(std::span(play_out_).first(n));
         drop_front(play_out_, n);
     }
+}
+
+void ConversationDsp::drop_render_for_pause(double now) {
+    // The render ring (and the resampler) hold audio the listener has not heard yet. Dropping it
+    // (the device fades it out over kDeviceFlushFadeMs at its next callback) silences the output
+    // a render depth sooner; the Player takes back what was dropped, so a resume() after an
+    // unconfirmed barge-in loses nothing.
+    // What the ring drops is known once the device carried the flush out (its callback may be
+    // reading the ring right now): rewind_dropped_render() takes that back then. What never
+    // reached the ring (the block waiting for it, the resampler's delay) is taken back now.
+    const double rate = device_.output_rate_hz();
+    const double held = static_cast<double>(play_out_.size()) + play_rs_->delay_samples();
+    flushed_before_ = device_.stats().flushed_samples;
+    device_.flush_render();
+    play_out_.clear();
+    scratch_.clear();
+    play_rs_->flush(scratch_);
+    (void)player_.stop_and_rewind(static_cast<std::size_t>(held * dsp::kOutputRateHz / rate + 0.5));
+    dropped_silent_ms_ = now + kDeviceFlushFadeMs;
+}
+
+void ConversationDsp::rewind_dropped_render() {
+    if (!flushed_before_ || device_.render_ring().flush_pending())
+        return;
+    const auto dropped = device_.stats().flushed_samples - *flushed_before_;
+    flushed_before_.reset();
+    (void)player_.stop_and_rewind(static_cast<std::size_t>(
+        static_cast<double>(dropped) * dsp::kOutputRateHz / device_.output_rate_hz() + 0.5));
 }
 
 void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
@@ -185,7 +238,11 @@ void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
     // count as the user, however the gate judges them.
     far_run_frames_ = gate.far_active ? far_run_frames_ + 1 : 0;
     const bool settled = !gate.far_active || far_run_frames_ > kTurnStartHoldFrames;
-    const auto event = detector_->process(cancelled_, voiced && gate.barge_in_allowed && settled);
+    near_history_ = ((near_history_ << 1) | (gate.converged && gate.near_dominant ? 1u : 0u)) &
+                    kNearHistoryMask;
+    const bool may_start = !gate.far_active || std::popcount(near_history_) >= kStartNearFrames;
+    const auto event =
+        detector_->process(cancelled_, voiced && gate.barge_in_allowed && settled, may_start);
     std::copy(cancelled_.begin(), cancelled_.end(), send_frame_.begin());
     gate_.duck(send_frame_);
     // The gate keeps the send path open for a while after the far end was silent, so the first
@@ -216,7 +273,10 @@ void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
         return dsp::samples_to_ms(static_cast<double>(sample), dsp::kInputRateHz);
     };
     if (event.type == dsp::SpeechEventType::kStart) {
+        const bool was_paused = player_.paused();
         observer_.on_speech_start(to_ms(event.onset_sample), now);
+        if (config_.drop_render_on_barge_in && sounding_ && !was_paused && player_.paused())
+            drop_render_for_pause(now);
     } else if (event.type == dsp::SpeechEventType::kEnd) {
         observer_.on_speech_end(to_ms(event.end_sample), now);
     }

@@ -42,8 +42,12 @@ public:
 
 struct ConversationDspConfig {
     dsp::EchoMode echo_mode = dsp::kDefaultEchoMode;
-    int echo_delay_ms = -1;     // -1: the device's input + output latency
-    int render_depth_ms = 30;   // audio kept queued in the render ring
+    int echo_delay_ms = -1;    // -1: the device's input + output latency
+    int render_depth_ms = 30;  // audio kept queued in the render ring
+    // On a local barge-in (the Player paused by on_speech_start), drop the render ring (the
+    // device fades it out) and give the Player back what was not heard: the output falls
+    // silent ~25 ms sooner. false: the ring plays out (bench/conversation_barge_in's "before").
+    bool drop_render_on_barge_in = true;
     std::string record_path{};  // stereo 16 kHz WAV: microphone left, played audio right
 };
 
@@ -75,6 +79,11 @@ private:
     void run();
     void fill_render();
     void process_frame(std::span<const std::int16_t> mic, std::span<const std::int16_t> ref);
+    // A local barge-in paused the Player: drops the render ring and gives the Player back what
+    // the listener had not heard yet.
+    void drop_render_for_pause(double now);
+    // ... and, once the device dropped it, gives the Player back what the ring held.
+    void rewind_dropped_render();
 
     device::Device& device_;
     dsp::Player& player_;
@@ -90,10 +99,14 @@ private:
     std::optional<dsp::SpeechDetector> detector_;
     std::optional<dsp::WavWriter> recorder_;
     std::vector<std::int16_t> mic16_, ref16_, in_block_, ref_block_, play24_, play_out_;
-    std::vector<std::int16_t> cancelled_, send_frame_, stereo_;
+    std::vector<std::int16_t> cancelled_, send_frame_, stereo_, scratch_;
     std::optional<dsp::TurnId> audible_turn_;
     bool sounding_ = false;
-    int far_run_frames_ = 0;    // consecutive frames with the far end active
+    bool reference_seen_ = false;     // the device delivers a reference (see run())
+    std::uint32_t near_history_ = 0;  // bit i: the gate judged the frame i frames ago the user
+    std::optional<double> dropped_silent_ms_;      // when the dropped render ring falls silent
+    std::optional<std::uint64_t> flushed_before_;  // device flushed samples before our drop
+    int far_run_frames_ = 0;                       // consecutive frames with the far end active
     int near_frames_left_ = 0;  // send path held open after the user's voice (frames)
     std::atomic<bool> flush_requested_{false};
     std::atomic<bool> stop_{false};

@@ -15,6 +15,7 @@
 #include "dsp/frame.hpp"
 #include "dsp/resampler.hpp"
 #include "parley/conversation.hpp"
+#include "parley/local_server.hpp"
 #include "support/flite_speech.hpp"
 #include "support/test_audio.hpp"
 
@@ -27,17 +28,28 @@ constexpr int kRateHz = 16000;
 
 class Observer final : public DspObserver {
 public:
-    void on_speech_start(double onset_ms, double) override {
+    void on_speech_start(double onset_ms, double now_ms) override {
         starts.fetch_add(1);
         last_onset_ms.store(onset_ms);
+        last_start_ms.store(now_ms);
+        // What Conversation does on a local barge-in.
+        if (pauses != nullptr && pauses->current_turn()) {
+            played_at_pause_ms.store(pauses->played_ms(*pauses->current_turn()));
+            pauses->pause();
+        }
     }
     void on_speech_end(double, double) override { ends.fetch_add(1); }
     void on_turn_audible(dsp::TurnId turn, double) override { audible_turn.store(turn); }
-    void on_output_silent(double) override { silences.fetch_add(1); }
+    void on_output_silent(double heard_ms) override {
+        silences.fetch_add(1);
+        last_silent_ms.store(heard_ms);
+    }
     void on_tick(double) override {}
 
+    dsp::Player* pauses = nullptr;
     std::atomic<int> starts{0}, ends{0}, silences{0};
-    std::atomic<double> last_onset_ms{-1};
+    std::atomic<double> last_onset_ms{-1}, last_start_ms{-1}, last_silent_ms{-1};
+    std::atomic<double> played_at_pause_ms{-1};
     std::atomic<dsp::TurnId> audible_turn{0};
 };
 
@@ -48,6 +60,36 @@ std::vector<std::int16_t> model_speech() {
         "Every night he climbed one hundred steps to light the great lamp at the top of the "
         "tower. One winter evening a storm rolled in from the north, and the wind began to howl.");
     return dsp::resample(at16, test::kSpeechRateHz, dsp::kOutputRateHz);
+}
+
+// The local server's story (the built-in brain's text), one chunk per sentence in the server's
+// default voice at 24 kHz, as `parley serve` sends it: about a minute of speech.
+std::vector<std::vector<std::int16_t>> story_sentences() {
+    constexpr const char* kStory[] = {
+        "Once upon a time, in a small town by the sea, there lived a lighthouse keeper named Tom.",
+        "Every night he climbed one hundred steps to light the great lamp at the top of the tower.",
+        "One winter evening a storm rolled in from the north, and the wind began to howl.",
+        "Far out on the water, a little fishing boat was lost in the rain.",
+        "Tom saw its tiny light rising and falling on the dark waves.",
+        "He turned the great lamp toward the boat and rang the old bell again and again.",
+        "The captain heard the bell and followed the light through the night.",
+        "Slowly the boat found its way past the rocks and into the quiet harbor.",
+        "In the morning, the whole town came up the hill to thank the keeper.",
+        "Tom only smiled and said that the light belongs to everyone who needs it.",
+        "From that day on, the children of the town took turns helping him climb the hundred "
+        "steps.",
+        "They learned the names of the stars and the songs of the sailors.",
+        "And every night, the lamp still shines across the sea.",
+        "The end.",
+    };
+    std::vector<std::vector<std::int16_t>> out;
+    for (const char* sentence : kStory) {
+        auto pcm = speak(sentence, "slt", dsp::kOutputRateHz);
+        if (!pcm)
+            return {};
+        out.push_back(std::move(*pcm));
+    }
+    return out;
 }
 
 class ConversationDspTest : public ::testing::Test {
@@ -111,6 +153,87 @@ TEST_F(ConversationDspTest, TheModelsEchoIsNotSpeechButTheUserOverItIs) {
     EXPECT_GE(observer_.last_onset_ms.load(), speech_ms + 1000 + 3000 - 100);
     run_ms(1500);
     EXPECT_EQ(observer_.ends.load(), 1);
+}
+
+// The echo test of issue 4 without the server and stepped: the whole story played through the
+// room after the user's request is never taken for the user.
+TEST_F(ConversationDspTest, TheWholeStoryEchoedThroughTheRoomIsNeverTakenForTheUser) {
+    const auto sentences = story_sentences();
+    ASSERT_EQ(sentences.size(), 14u);
+    auto request = test::speak("tell me a story");
+    device_->say(request);
+    run_ms(static_cast<int>(request.size() / 16) + 1000);
+    ASSERT_EQ(observer_.starts.load(), 1) << "the request was not heard";
+    ASSERT_EQ(observer_.ends.load(), 1);
+    double story_ms = 0;
+    for (const auto& pcm : sentences) {
+        ASSERT_TRUE(player_.push(2, pcm));
+        story_ms += static_cast<double>(pcm.size()) / 24.0;
+    }
+    const double began_ms = dsp_->now_ms();
+    run_ms(static_cast<int>(story_ms) + 1000);
+    EXPECT_GT(story_ms, 45000.0);
+    EXPECT_NEAR(player_.played_ms(2), story_ms, 20.0);
+    EXPECT_EQ(observer_.starts.load(), 1)
+        << "the echo was taken for the user at " << observer_.last_onset_ms.load() - began_ms
+        << " ms into the story";
+}
+
+// The same story arriving late, as from a loaded server: 200 ms chunks, and now and then the
+// Player runs dry for 30-250 ms before the next one (the far end stops and starts mid-word).
+TEST_F(ConversationDspTest, TheStoryWithPlaybackGapsIsNeverTakenForTheUser) {
+    const auto sentences = story_sentences();
+    ASSERT_EQ(sentences.size(), 14u);
+    constexpr int kGapsMs[] = {0, 0, 30, 0, 80, 0, 0, 150, 0, 250, 0, 40};
+    std::size_t chunks = 0;
+    double story_ms = 0;
+    for (const auto& pcm : sentences) {
+        for (std::size_t pos = 0; pos < pcm.size(); pos += 4800) {
+            const auto n = std::min<std::size_t>(4800, pcm.size() - pos);
+            ASSERT_TRUE(player_.push(2, std::span(pcm).subspan(pos, n)));
+            story_ms += static_cast<double>(n) / 24.0;
+            while (player_.queued_samples() > 0) run_ms(10);
+            run_ms(kGapsMs[chunks++ % std::size(kGapsMs)]);
+        }
+    }
+    run_ms(1000);
+    EXPECT_NEAR(player_.played_ms(2), story_ms, 20.0);
+    EXPECT_EQ(observer_.starts.load(), 0)
+        << "the echo was taken for the user at " << observer_.last_onset_ms.load() << " ms";
+}
+
+// A local barge-in (the Player paused on START) drops the render ring: the output is silent
+// within the device's fade of the decision instead of a render depth later, and the Player takes
+// the dropped audio back, so the story resumes where the sound stopped.
+TEST_F(ConversationDspTest, ALocalBargeInDropsTheRenderRingAndTheResumeLosesNothing) {
+    observer_.pauses = &player_;
+    const auto speech = model_speech();
+    const int speech_ms = static_cast<int>(speech.size() / 24);
+    ASSERT_TRUE(player_.push(5, speech));
+    run_ms(3000);
+    device_->say(test::speak("stop, what is two plus two"));
+    run_ms(1500);
+    ASSERT_EQ(observer_.starts.load(), 1) << "the user's voice over the echo was not heard";
+    ASSERT_TRUE(player_.paused());
+    ASSERT_EQ(observer_.silences.load(), 1);
+    const double silent_after_ms = observer_.last_silent_ms.load() - observer_.last_start_ms.load();
+    EXPECT_GE(silent_after_ms, 0.0);
+    EXPECT_LE(silent_after_ms, 6.0) << "the render ring was not dropped";
+    const auto stats = device_->stats();
+    EXPECT_EQ(stats.flushes, 1u);
+    EXPECT_GT(stats.flushed_samples, 0u);
+    // What the device dropped went back to the Player, and the rest still plays. Besides the
+    // ring, up to a 10 ms block waited to be written to it and the play resampler held ~2.4 ms.
+    const double heard_ms = player_.played_ms(5);
+    const double taken_back_ms = observer_.played_at_pause_ms.load() - heard_ms;
+    const double dropped_ms = static_cast<double>(stats.flushed_samples) / (kRateHz / 1000);
+    EXPECT_GT(dropped_ms, 10.0);
+    EXPECT_GE(taken_back_ms, dropped_ms - 1.0);
+    EXPECT_LE(taken_back_ms, dropped_ms + 13.0);
+    player_.resume();
+    run_ms(speech_ms - static_cast<int>(heard_ms) + 500);
+    EXPECT_NEAR(player_.played_ms(5), speech_ms, 1.0);
+    EXPECT_EQ(player_.queued_samples(), 0u);
 }
 
 TEST_F(ConversationDspTest, ARenderFlushSilencesTheOutputAtOnce) {

@@ -143,6 +143,32 @@ TEST(Player, PauseFadesOutKeepsQueueAndResumeFadesIn) {
     EXPECT_EQ(Pcm(back.begin() + kFadeIn, back.end()), constant(480 - kFadeIn, 10000));
 }
 
+// Local barge-in with the render ring dropped: the Player stops at once (the device fades) and
+// takes back what the listener never heard, so the resume goes on from there and the turn's
+// accounting counts only what was heard.
+TEST(Player, StopAndRewindPutsBackTheUnheardAudio) {
+    Player p;
+    Pcm ramp(4800);
+    for (std::size_t i = 0; i < ramp.size(); ++i) ramp[i] = static_cast<std::int16_t>(i);
+    p.push(1, ramp);
+    EXPECT_EQ(p.stop_and_rewind(100), 0u) << "not paused: nothing happens";
+    EXPECT_EQ(pull_n(p, 960), Pcm(ramp.begin(), ramp.begin() + 960));
+    p.pause();
+    EXPECT_EQ(p.stop_and_rewind(720), 720u);  // 720 of the 960 pulled were never heard
+    EXPECT_EQ(p.playback(1)->played_samples, 240u);
+    EXPECT_EQ(p.queued_samples(), 4800u - 240u);
+    EXPECT_EQ(pull_n(p, 480), constant(480, 0)) << "no fade of its own: silent at once";
+    p.resume();
+    const Pcm back = pull_n(p, 480);
+    EXPECT_LT(back[0], 240 / 10) << "fades in";
+    EXPECT_EQ(Pcm(back.begin() + kFadeIn, back.end()),
+              Pcm(ramp.begin() + 240 + kFadeIn, ramp.begin() + 240 + 480));
+    // Never more than the playing chunk holds.
+    p.pause();
+    EXPECT_EQ(p.stop_and_rewind(100000), 720u);
+    EXPECT_EQ(p.playback(1)->played_samples, 0u);
+}
+
 TEST(Player, NoClicksOnPauseResumeAndFlush) {
     Player p;
     const Pcm tone1 = sine(24000, 440.0, 16000.0);

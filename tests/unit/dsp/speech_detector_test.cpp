@@ -257,6 +257,34 @@ TEST(SpeechDetectorTest, StateMachineOnScriptedDecisions) {
     EXPECT_FALSE(d->in_speech());
 }
 
+// The client's echo gate vetoes a START with may_start: the frames still count, and the START
+// comes (with the same onset) on the first frame that allows it while the window holds enough.
+TEST(SpeechDetectorTest, AVetoedStartIsDeferredNotLost) {
+    auto d = SpeechDetector::create();
+    ASSERT_TRUE(d.has_value());
+    const Samples frame(kFrame, 0);
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(d->process(frame, false).type, SpeechEventType::kNone);
+    // Frames 20..32 are speech; the START (due at frame 29) is vetoed through frame 31.
+    for (int i = 20; i < 32; ++i) {
+        EXPECT_EQ(d->process(frame, true, /*may_start=*/false).type, SpeechEventType::kNone);
+    }
+    EXPECT_FALSE(d->in_speech());
+    const auto start = d->process(frame, true);
+    EXPECT_EQ(start.type, SpeechEventType::kStart);
+    EXPECT_EQ(start.onset_sample, 20 * kFrame);
+    EXPECT_EQ(start.decided_at_sample, 33 * kFrame);
+
+    // Vetoed until too few of its speech frames are left in the window: no START at all.
+    auto e = SpeechDetector::create();
+    ASSERT_TRUE(e.has_value());
+    for (int i = 0; i < 12; ++i) (void)e->process(frame, true, false);
+    for (int i = 0; i < 21; ++i) (void)e->process(frame, false, false);
+    for (int i = 0; i < 30; ++i) {
+        EXPECT_EQ(e->process(frame, false).type, SpeechEventType::kNone) << "frame " << i;
+    }
+    EXPECT_FALSE(e->in_speech());
+}
+
 // The measurements behind the defaults (printed with PARLEY_VAD_REPORT=1).
 TEST(SpeechDetectorTest, ReportVadMeasurements) {
     if (!report_enabled())
