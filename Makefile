@@ -45,9 +45,11 @@ test-tsan: setup
 	@TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp" \
 	  bash scripts/run_tests.sh build-tsan -LE "realtime|soak"
 
+# The libFuzzer targets (clang); run one with
+# build-fuzz/fuzz/<target> -max_total_time=600 fuzz/corpus/<target> (see BENCHMARKS.md, Fuzzing).
 fuzz: setup
 	CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARLEY_FUZZ=ON -DPARLEY_BENCH=OFF
-	cmake --build build-fuzz -j $(JOBS) --target fuzz_protocol_decoder
+	cmake --build build-fuzz -j $(JOBS) --target fuzz_protocol_decoder fuzz_server_session fuzz_session_events
 
 bench: setup
 	@$(MAKE) --no-print-directory build
