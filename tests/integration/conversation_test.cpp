@@ -250,9 +250,11 @@ TEST_F(ConversationTest, BargeInSilencesTheStoryCutsItsTranscriptAndTheNextQuest
     EXPECT_TRUE(measured) << "barge-in onset -> silence was not measured";
 }
 
-// KNOWN FAILURE (disabled until fixed): over the whole ~60 s story the local echo gate still lets
-// one echo frame through as a barge-in (paused, then resumed unconfirmed; the server never
-// interrupts). The echo gate / detector needs tuning against this room.
+// KNOWN FAILURE (disabled until fixed): passes most runs, but 2 of 7 runs on the loaded 2-core
+// machine (2026-11-26) saw a local barge-in 5-8 s into the story that the server confirmed
+// (interrupted). The same story stepped by hand (conversation_dsp_test, also with playback
+// gaps) is clean since the dsp thread reads capture and reference in lockstep and a START over
+// the model needs 5 near-end dominant frames; what differs in real time is not found yet.
 TEST_F(ConversationTest, DISABLED_TheWholeStoryEchoedThroughTheRoomNeverInterruptsIt) {
     start(config());
     device_->say(utterance("tell me a story"));
