@@ -5,10 +5,12 @@
 #include <cstring>
 
 #include "device/error.hpp"
+#include "dsp/error.hpp"
 
 namespace parley::device {
 namespace {
 constexpr int kDefaultRateHz = 48000;
+constexpr std::size_t kReadFrames = 4096;
 }  // namespace
 
 FileDevice::FileDevice(FileDeviceOptions options)
@@ -25,26 +27,37 @@ Status FileDevice::open(std::string* why) {
         return fail(DeviceError::kInvalidConfig);
     }
     int rate_hz = file_options_.rate_hz;
-    std::optional<dsp::WavReader> reader;
+    reader_.reset();
+    resampler_.reset();
+    input_.clear();
+    input_samples_ = 0;
     if (!file_options_.input_path.empty()) {
         auto opened = dsp::WavReader::open(file_options_.input_path, why);
         if (!opened)
             return fail(opened.error());
-        reader.emplace(std::move(*opened));
+        reader_.emplace(std::move(*opened));
+        const auto& info = reader_->info();
         if (rate_hz == 0)
-            rate_hz = reader->info().sample_rate_hz;
+            rate_hz = info.sample_rate_hz;
+        if (info.sample_rate_hz != rate_hz && rate_hz > 0) {
+            auto resampler = dsp::Resampler::create(info.sample_rate_hz, rate_hz);
+            if (!resampler) {
+                if (why)
+                    *why = file_options_.input_path + ": cannot convert " +
+                           std::to_string(info.sample_rate_hz) + " Hz to " +
+                           std::to_string(rate_hz) + " Hz";
+                reader_.reset();
+                return fail(dsp::DspError::kFileUnsupported);
+            }
+            resampler_.emplace(std::move(*resampler));
+        }
+        input_samples_ = static_cast<std::size_t>(static_cast<double>(info.frames) *
+                                                      (rate_hz > 0 ? rate_hz : kDefaultRateHz) /
+                                                      info.sample_rate_hz +
+                                                  0.5);
     }
     if (rate_hz == 0)
         rate_hz = kDefaultRateHz;
-    if (reader) {
-        auto samples = reader->read_all_mono(rate_hz);
-        if (!samples) {
-            if (why)
-                *why = file_options_.input_path + ": " + samples.error().message();
-            return fail(samples.error());
-        }
-        input_ = std::move(*samples);
-    }
     if (auto status = open_at(rate_hz, why); !status)
         return status;
     if (!file_options_.output_path.empty()) {
@@ -58,8 +71,34 @@ Status FileDevice::open(std::string* why) {
         writer_.emplace(std::move(*writer));
     }
     input_pos_ = 0;
-    input_finished_.store(input_.empty());
+    input_finished_.store(!reader_ || reader_->info().frames == 0);
     return {};
+}
+
+bool FileDevice::read_input_block() {
+    if (!reader_)
+        return false;
+    const auto channels = static_cast<std::size_t>(reader_->info().channels);
+    read_block_.resize(kReadFrames * channels);
+    const auto got = reader_->read(read_block_);
+    if (!got || *got == 0) {
+        // A read error mid-file ends the input as the end of the file would.
+        if (resampler_)
+            resampler_->flush(input_);
+        reader_.reset();
+        return false;
+    }
+    mono_block_.clear();
+    for (std::size_t i = 0; i + channels <= *got; i += channels) {
+        int sum = 0;
+        for (std::size_t c = 0; c < channels; ++c) sum += read_block_[i + c];
+        mono_block_.push_back(static_cast<std::int16_t>(sum / static_cast<int>(channels)));
+    }
+    if (resampler_)
+        resampler_->process(mono_block_, input_);
+    else
+        input_.insert(input_.end(), mono_block_.begin(), mono_block_.end());
+    return true;
 }
 
 void FileDevice::close() {
@@ -83,12 +122,18 @@ std::optional<std::error_code> FileDevice::output_error() const {
 }
 
 void FileDevice::fill_input(std::span<std::int16_t> in) {
+    if (input_.size() - input_pos_ < in.size() && reader_) {
+        input_.erase(input_.begin(), input_.begin() + static_cast<std::ptrdiff_t>(input_pos_));
+        input_pos_ = 0;
+        while (input_.size() < in.size() && read_input_block()) {
+        }
+    }
     const std::size_t n = std::min(in.size(), input_.size() - input_pos_);
     if (n > 0)
         std::memcpy(in.data(), input_.data() + input_pos_, n * sizeof(std::int16_t));
     std::fill(in.begin() + static_cast<std::ptrdiff_t>(n), in.end(), std::int16_t{0});
     input_pos_ += n;
-    if (input_pos_ == input_.size())
+    if (!reader_ && input_pos_ == input_.size())
         input_finished_.store(true);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // FileDevice: a Device whose microphone is a WAV file and whose speaker is a WAV file, for tests,
 // the demo and `parley talk --in x.wav --out y.wav`. Input of any rate and channel count is read
-// whole at open() and converted to mono at the device rate (WavReader); after it ends the device
-// keeps capturing silence and input_finished() turns true. Output is mono PCM16 (WavWriter, the
+// a block at a time as the driver captures it and converted to mono at the device rate, so a long
+// file costs no more memory than a short one; after it ends the device keeps capturing silence
+// and input_finished() turns true. Output is mono PCM16 (WavWriter, the
 // header valid after every block). Driven by SimulatedDevice (paced, unpaced or manual); file
 // writes happen on the driver thread outside the rt scope. Control thread + driver.
 #pragma once
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "device/simulated_device.hpp"
+#include "dsp/resampler.hpp"
 #include "dsp/wav_file.hpp"
 
 namespace parley::device {
@@ -32,7 +34,7 @@ public:
     explicit FileDevice(FileDeviceOptions options);
     ~FileDevice() override;
 
-    // Reads the input file, creates the output file. Errors: the dsp layer's kFileNotFound,
+    // Opens the input file, creates the output file. Errors: the dsp layer's kFileNotFound,
     // kFileUnsupported, kFileOpenForWriteFailed, kInvalidRate; DeviceError::kInvalidConfig.
     [[nodiscard]] Status open(std::string* why = nullptr) override;
     // Stops and closes the output file (its header is already valid). Idempotent.
@@ -42,7 +44,7 @@ public:
     // True once every input sample has been captured (and from then on only silence is).
     [[nodiscard]] bool input_finished() const noexcept { return input_finished_.load(); }
     // Input length in device samples (after conversion); 0 before open().
-    [[nodiscard]] std::size_t input_samples() const noexcept { return input_.size(); }
+    [[nodiscard]] std::size_t input_samples() const noexcept { return input_samples_; }
     // Samples written to the output file so far.
     [[nodiscard]] std::uint64_t output_samples() const noexcept { return output_samples_.load(); }
     // The first output write error, if one happened (writing stops after it).
@@ -54,9 +56,17 @@ protected:
     Status reopen_sources(std::string* why) override;
 
 private:
+    // Converts the next block of the file into input_; false at its end. Driver thread.
+    bool read_input_block();
+
     FileDeviceOptions file_options_;
-    std::vector<std::int16_t> input_;
-    std::size_t input_pos_ = 0;  // driver thread only
+    std::size_t input_samples_ = 0;
+    // Driver thread only after open(): the file, its converter, and converted samples not yet
+    // captured (from input_pos_ on).
+    std::optional<dsp::WavReader> reader_;
+    std::optional<dsp::Resampler> resampler_;
+    std::vector<std::int16_t> read_block_, mono_block_, input_;
+    std::size_t input_pos_ = 0;
     std::atomic<bool> input_finished_{false};
     std::optional<dsp::WavWriter> writer_;
     std::atomic<std::uint64_t> output_samples_{0};
