@@ -233,5 +233,31 @@ TEST_F(ConversationStatusTest, ALostConnectionShowsReconnectingAttemptsThenResum
     EXPECT_TRUE(events_.wait_type(Type::kModelTurnEnded, *resumed)) << "no answer after the resume";
 }
 
+TEST_F(ConversationStatusTest, AGoAwayShowsTheSwitchOverToANewConnection) {
+    // A server that ends every connection after 3 s, announcing it 1 s ahead.
+    LocalServerOptions options;
+    options.port = 0;
+    options.max_connection = 3s;
+    options.go_away_notice = 1s;
+    auto moving = LocalServer::start(options);
+    ASSERT_TRUE(moving) << moving.error().message();
+    start((*moving)->url());
+    const auto away = events_.wait_type(Type::kGoAway, 0, 20s);
+    ASSERT_TRUE(away) << "no goAway was reported";
+    EXPECT_FALSE(events_.all()[*away].text.empty());
+    const auto switching = events_.wait_type(Type::kReconnecting, *away, 20s);
+    ASSERT_TRUE(switching);
+    ASSERT_TRUE(events_.all()[*switching].reconnecting);
+    EXPECT_EQ(events_.all()[*switching].reconnecting->cause, ReconnectCause::kGoAway);
+    const auto resumed = events_.wait_type(Type::kResumed, *switching, 20s);
+    ASSERT_TRUE(resumed) << "the switch-over did not complete";
+    ASSERT_TRUE(events_.all()[*resumed].resumed);
+    EXPECT_EQ(events_.all()[*resumed].resumed->cause, ReconnectCause::kGoAway);
+    EXPECT_EQ(events_.all()[*resumed].resumed->gap.count(), 0) << "a switch-over has no gap";
+    EXPECT_EQ(events_.all()[*resumed].resumed->audio_lost_ms, 0U);
+    EXPECT_FALSE(events_.wait_type(Type::kClosed, 0, 0s)) << "the session ended instead";
+    conversation_->stop();
+}
+
 }  // namespace
 }  // namespace parley::session
