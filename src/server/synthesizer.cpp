@@ -8,6 +8,8 @@
 // utterance per thread is fine. Registration is not: flite_init() and register_cmu_us_*()
 // fill process-wide tables without locks, so they run once under std::call_once.
 // flite's cst_error() exits the process on internal errors; we keep its input to plain ASCII.
+// The voices are loaded with dlopen() on first use, not linked: mapped and relocated they are
+// ~5 MB of resident memory, which a `parley talk` that talks to a remote model never needs.
 #include "server/synthesizer.hpp"
 
 #include <array>
@@ -15,16 +17,12 @@
 #include <mutex>
 #include <string>
 
+#include <dlfcn.h>
 #include <flite/flite.h>
 
+#include "base/log.hpp"
 #include "dsp/resampler.hpp"
 #include "server/engine_error.hpp"
-
-extern "C" {
-cst_voice* register_cmu_us_slt(const char* voxdir);
-cst_voice* register_cmu_us_rms(const char* voxdir);
-cst_voice* register_cmu_us_awb(const char* voxdir);
-}
 
 namespace parley::server {
 namespace {
@@ -35,13 +33,28 @@ struct Voices {
     std::array<cst_voice*, 3> by_index{};
 };
 
+// Registers the voice in `library` (Debian's flite1-dev: libflite_cmu_us_<name>.so.1, which
+// brings the English lexicon and language libraries), or nullptr. The library stays loaded:
+// flite keeps pointers into it.
+cst_voice* load_voice(const char* library, const char* register_function) {
+    void* handle = ::dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (handle == nullptr) {
+        log::error("cannot load the flite voice {}: {}", library, ::dlerror());
+        return nullptr;
+    }
+    using Register = cst_voice* (*)(const char*);
+    const auto registration = reinterpret_cast<Register>(::dlsym(handle, register_function));
+    return registration != nullptr ? registration(nullptr) : nullptr;
+}
+
 const Voices& voices() {
     static Voices registered;
     static std::once_flag once;
     std::call_once(once, [] {
         flite_init();
-        registered.by_index = {register_cmu_us_slt(nullptr), register_cmu_us_rms(nullptr),
-                               register_cmu_us_awb(nullptr)};
+        registered.by_index = {load_voice("libflite_cmu_us_slt.so.1", "register_cmu_us_slt"),
+                               load_voice("libflite_cmu_us_rms.so.1", "register_cmu_us_rms"),
+                               load_voice("libflite_cmu_us_awb.so.1", "register_cmu_us_awb")};
     });
     return registered;
 }
