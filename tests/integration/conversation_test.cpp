@@ -251,10 +251,12 @@ TEST_F(ConversationTest, BargeInSilencesTheStoryCutsItsTranscriptAndTheNextQuest
 }
 
 // KNOWN FAILURE (disabled until fixed): passes most runs, but 2 of 7 runs on the loaded 2-core
-// machine (2026-11-26) saw a local barge-in 5-8 s into the story that the server confirmed
-// (interrupted). The same story stepped by hand (conversation_dsp_test, also with playback
-// gaps) is clean since the dsp thread reads capture and reference in lockstep and a START over
-// the model needs 5 near-end dominant frames; what differs in real time is not found yet.
+// machine (2026-11-26) ended in the server's `interrupted` 6.5-7.5 s into the story, with no
+// local barge-in: a residual-echo burst at a loud onset (2 near-end dominant frames) opens
+// ConversationDsp's send path for 300 ms at full level and the server's VAD hears the residual.
+// Opening the send path only on 5 such frames in 300 ms (as a local START needs) passed this
+// test 5 of 5 runs but delayed the server's confirmation of a real barge-in past the 600 ms
+// window (BargeInSilences... then resumes): not landed.
 TEST_F(ConversationTest, DISABLED_TheWholeStoryEchoedThroughTheRoomNeverInterruptsIt) {
     start(config());
     device_->say(utterance("tell me a story"));
