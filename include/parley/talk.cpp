@@ -18,6 +18,8 @@
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
 #include "parley/talk_status.hpp"
+#include "session/adc_token_provider.hpp"
+#include "session/credentials_error.hpp"
 #include "session/endpoint.hpp"
 #include "session/error.hpp"
 
@@ -131,7 +133,9 @@ TalkExit exit_for_start_error(std::error_code ec) {
         return TalkExit::kFile;
     if (ec.category() == device::device_category())
         return TalkExit::kDevice;
-    if (ec == session::SessionCondition::kConfiguration)
+    // Missing or refused credentials are the user's configuration to fix, as bad options are.
+    if (ec == session::SessionCondition::kConfiguration ||
+        session::credentials_error_kind(ec) != session::CredentialsError{})
         return TalkExit::kUsage;
     return TalkExit::kFailed;
 }
@@ -139,7 +143,7 @@ TalkExit exit_for_start_error(std::error_code ec) {
 bool has_api_key(const session::Environment& environment) {
     return !environment.get("GEMINI_API_KEY").empty() ||
            !environment.get("GOOGLE_API_KEY").empty() ||
-           environment.get("GOOGLE_GENAI_USE_VERTEXAI") == "true";
+           session::choose_backend({}, environment) == session::Backend::kVertex;
 }
 
 // What ends an --input run: the file was streamed, and the last thing the user said was answered
@@ -246,7 +250,16 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
             "server in this process at " +
             local_server->url() + " (offline speech)");
     } else {
-        auto endpoint = session::resolve_endpoint(config.session, environment);
+        // Vertex AI without a token: Application Default Credentials are looked for now, so a
+        // missing one is one line before any audio starts (LiveSession fetches the token).
+        if (auto adc = session::apply_default_credentials(config.session, environment); !adc) {
+            print.error(adc.error().message());
+            return TalkExit::kUsage;
+        }
+        auto shown = config.session;  // for the line below only: the token comes later
+        if (shown.connection.token_provider && shown.connection.access_token.empty())
+            shown.connection.access_token = "token";
+        auto endpoint = session::resolve_endpoint(shown, environment);
         if (!endpoint) {
             print.error(endpoint.error().message());
             return TalkExit::kUsage;

@@ -35,7 +35,8 @@ bool is_api_key_variable(const char* entry) {
 
 }  // namespace
 
-ProcessResult run_parley(const std::vector<std::string>& arguments, const std::string& work_dir) {
+ProcessResult run_parley(const std::vector<std::string>& arguments, const std::string& work_dir,
+                         const std::vector<std::string>& environment) {
     ProcessResult result;
     const std::string out_path = work_dir + "/.parley.stdout";
     const std::string err_path = work_dir + "/.parley.stderr";
@@ -45,11 +46,21 @@ ProcessResult run_parley(const std::vector<std::string>& arguments, const std::s
     std::vector<char*> argv;
     for (auto& argument : argv_storage) argv.push_back(argument.data());
     argv.push_back(nullptr);
+    std::vector<std::string> extra = environment;
+    const auto overridden = [&](const char* entry) {
+        for (const auto& e : extra) {
+            const auto name_end = e.find('=') + 1;
+            if (std::strncmp(entry, e.c_str(), name_end) == 0)
+                return true;
+        }
+        return false;
+    };
     std::vector<char*> envp;
     for (char** entry = environ; *entry != nullptr; ++entry) {
-        if (!is_api_key_variable(*entry))
+        if (!is_api_key_variable(*entry) && !overridden(*entry))
             envp.push_back(*entry);
     }
+    for (auto& e : extra) envp.push_back(e.data());
     envp.push_back(nullptr);
 
     posix_spawn_file_actions_t actions;

@@ -16,9 +16,11 @@ struct ProcessResult {
 };
 
 // Runs `parley <arguments...>` to completion; its stdout and stderr go through files in
-// `work_dir`. Give it absolute paths.
+// `work_dir`. Give it absolute paths. `environment` entries ("NAME=value") are added, replacing
+// inherited ones of the same name.
 [[nodiscard]] ProcessResult run_parley(const std::vector<std::string>& arguments,
-                                       const std::string& work_dir);
+                                       const std::string& work_dir,
+                                       const std::vector<std::string>& environment = {});
 
 // The lines of `text` (without their newlines), empty lines dropped.
 [[nodiscard]] std::vector<std::string> lines_of(const std::string& text);

@@ -258,6 +258,19 @@ TEST_F(TalkCli, OptionsThatDoNotFitAreRefused) {
     EXPECT_NE(unknown.exit_code, 0);
 }
 
+TEST_F(TalkCli, VertexAiWithoutCredentialsNamesWhatWasTried) {
+    // GOOGLE_GENAI_USE_VERTEXAI=1 (as the SDKs accept) picks Vertex AI, not the local server; with
+    // no key file and no gcloud login under HOME, Application Default Credentials find nothing.
+    const auto run = run_parley(
+        {"talk", "--input", question("q.wav")}, dir_,
+        {"GOOGLE_GENAI_USE_VERTEXAI=1", "GOOGLE_CLOUD_PROJECT=demo-project",
+         "GOOGLE_CLOUD_LOCATION=us-central1", "GOOGLE_APPLICATION_CREDENTIALS=", "HOME=" + dir_});
+    EXPECT_EQ(run.exit_code, kUsage);
+    const auto line = one_error_line(run);
+    EXPECT_NE(line.find("GOOGLE_APPLICATION_CREDENTIALS"), std::string::npos) << line;
+    EXPECT_EQ(run.out.find("local server"), std::string::npos) << run.out;
+}
+
 TEST_F(TalkCli, HelpNamesEveryOption) {
     const auto run = talk({"--help"});
     EXPECT_EQ(run.exit_code, 0);
