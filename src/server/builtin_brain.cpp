@@ -285,6 +285,10 @@ std::optional<std::string> greeting(Words words) {
 
 // ---- public helpers ----
 
+std::span<const std::string_view> builtin_story() {
+    return kStory;
+}
+
 std::vector<std::string> utterance_words(std::string_view text) {
     std::vector<std::string> words;
     std::string word;

@@ -33,6 +33,9 @@
 
 namespace parley::server {
 
+// The sentences of the story the brain tells (about a minute of speech with flite).
+[[nodiscard]] std::span<const std::string_view> builtin_story();
+
 // Lower-case words of an utterance or a typed text: punctuation dropped, except inside numbers
 // ("3.5", "1,000", "-4"); "+", "*", "/" and a lone "-" become words of their own.
 [[nodiscard]] std::vector<std::string> utterance_words(std::string_view text);

@@ -17,6 +17,7 @@
 
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
+#include "support/event_log.hpp"
 #include "support/fault_proxy.hpp"
 #include "support/flite_speech.hpp"
 
@@ -28,43 +29,7 @@ using Type = ConversationEventType;
 
 constexpr int kRateHz = 16000;
 
-// Every event in order; the test thread waits for the ones it expects.
-class Events final : public ConversationSink {
-public:
-    void on_event(const ConversationEvent& event) override {
-        std::lock_guard lock(mutex_);
-        events_.push_back(event);
-        changed_.notify_all();
-    }
-    std::optional<std::size_t> wait(const std::function<bool(const ConversationEvent&)>& pred,
-                                    std::size_t from = 0, std::chrono::seconds timeout = 60s) {
-        std::unique_lock lock(mutex_);
-        std::optional<std::size_t> found;
-        changed_.wait_for(lock, timeout, [&] {
-            for (std::size_t i = from; i < events_.size(); ++i) {
-                if (pred(events_[i])) {
-                    found = i;
-                    return true;
-                }
-            }
-            return false;
-        });
-        return found;
-    }
-    std::optional<std::size_t> wait_type(Type type, std::size_t from = 0,
-                                         std::chrono::seconds timeout = 60s) {
-        return wait([type](const ConversationEvent& e) { return e.type == type; }, from, timeout);
-    }
-    std::vector<ConversationEvent> all() const {
-        std::lock_guard lock(mutex_);
-        return events_;
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::condition_variable changed_;
-    std::vector<ConversationEvent> events_;
-};
+using test::EventLog;
 
 std::vector<std::int16_t> utterance(const char* text) {
     auto pcm = test::speak(text);
@@ -108,7 +73,7 @@ protected:
     }
 
     static inline std::unique_ptr<LocalServer> server_;
-    Events events_;
+    EventLog events_;
     std::unique_ptr<ScriptedDevice> device_;
     std::unique_ptr<Conversation> conversation_;
 };
@@ -119,7 +84,7 @@ TEST_F(ConversationStatusTest, TheTranscriptArrivesInPiecesBeforeEachLineIsFinal
     const auto model_final =
         events_.wait([](const auto& e) { return is_line(e, Type::kTranscript, "model"); });
     ASSERT_TRUE(model_final) << "no answer";
-    const auto all = events_.all();
+    const auto all = events_.events();
     for (const std::string who : {"user", "model"}) {
         std::optional<std::size_t> first_partial;
         std::optional<std::size_t> final_at;
@@ -156,14 +121,14 @@ TEST_F(ConversationStatusTest, StoppingMidAnswerKeepsTheLinesInProgressMarkedUnf
     device_->say(utterance("tell me a story"));
     const auto audible = events_.wait_type(Type::kModelAudible);
     ASSERT_TRUE(audible) << "the story was never heard";
-    const TurnId story = events_.all()[*audible].turn;
+    const TurnId story = events_.events()[*audible].turn;
     std::this_thread::sleep_for(3s);
     ASSERT_FALSE(events_.wait_type(Type::kModelTurnEnded, 0, 0s)) << "the story ended already";
-    const auto before = events_.all().size();
+    const auto before = events_.events().size();
     conversation_->stop();
 
     // Delivered by stop() itself, on this thread.
-    const auto all = events_.all();
+    const auto all = events_.events();
     std::optional<TranscriptLine> user;
     std::optional<TranscriptLine> model;
     for (std::size_t i = before; i < all.size(); ++i) {
@@ -211,7 +176,7 @@ TEST_F(ConversationStatusTest, ALostConnectionShowsReconnectingAttemptsThenResum
     ASSERT_TRUE(resumed) << "the session did not resume";
 
     // In order: attempt 1, 2, ... each with its backoff, then resumed with the outage's gap.
-    const auto all = events_.all();
+    const auto all = events_.events();
     int expected_attempt = 1;
     for (std::size_t i = *answered; i < *resumed; ++i) {
         if (all[i].type != Type::kReconnecting)
@@ -244,17 +209,17 @@ TEST_F(ConversationStatusTest, AGoAwayShowsTheSwitchOverToANewConnection) {
     start((*moving)->url());
     const auto away = events_.wait_type(Type::kGoAway, 0, 20s);
     ASSERT_TRUE(away) << "no goAway was reported";
-    EXPECT_FALSE(events_.all()[*away].text.empty());
+    EXPECT_FALSE(events_.events()[*away].text.empty());
     const auto switching = events_.wait_type(Type::kReconnecting, *away, 20s);
     ASSERT_TRUE(switching);
-    ASSERT_TRUE(events_.all()[*switching].reconnecting);
-    EXPECT_EQ(events_.all()[*switching].reconnecting->cause, ReconnectCause::kGoAway);
+    ASSERT_TRUE(events_.events()[*switching].reconnecting);
+    EXPECT_EQ(events_.events()[*switching].reconnecting->cause, ReconnectCause::kGoAway);
     const auto resumed = events_.wait_type(Type::kResumed, *switching, 20s);
     ASSERT_TRUE(resumed) << "the switch-over did not complete";
-    ASSERT_TRUE(events_.all()[*resumed].resumed);
-    EXPECT_EQ(events_.all()[*resumed].resumed->cause, ReconnectCause::kGoAway);
-    EXPECT_EQ(events_.all()[*resumed].resumed->gap.count(), 0) << "a switch-over has no gap";
-    EXPECT_EQ(events_.all()[*resumed].resumed->audio_lost_ms, 0U);
+    ASSERT_TRUE(events_.events()[*resumed].resumed);
+    EXPECT_EQ(events_.events()[*resumed].resumed->cause, ReconnectCause::kGoAway);
+    EXPECT_EQ(events_.events()[*resumed].resumed->gap.count(), 0) << "a switch-over has no gap";
+    EXPECT_EQ(events_.events()[*resumed].resumed->audio_lost_ms, 0U);
     EXPECT_FALSE(events_.wait_type(Type::kClosed, 0, 0s)) << "the session ended instead";
     conversation_->stop();
 }

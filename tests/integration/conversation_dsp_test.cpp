@@ -16,6 +16,7 @@
 #include "dsp/resampler.hpp"
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
+#include "server/builtin_brain.hpp"
 #include "support/flite_speech.hpp"
 #include "support/test_audio.hpp"
 
@@ -65,26 +66,9 @@ std::vector<std::int16_t> model_speech() {
 // The local server's story (the built-in brain's text), one chunk per sentence in the server's
 // default voice at 24 kHz, as `parley serve` sends it: about a minute of speech.
 std::vector<std::vector<std::int16_t>> story_sentences() {
-    constexpr const char* kStory[] = {
-        "Once upon a time, in a small town by the sea, there lived a lighthouse keeper named Tom.",
-        "Every night he climbed one hundred steps to light the great lamp at the top of the tower.",
-        "One winter evening a storm rolled in from the north, and the wind began to howl.",
-        "Far out on the water, a little fishing boat was lost in the rain.",
-        "Tom saw its tiny light rising and falling on the dark waves.",
-        "He turned the great lamp toward the boat and rang the old bell again and again.",
-        "The captain heard the bell and followed the light through the night.",
-        "Slowly the boat found its way past the rocks and into the quiet harbor.",
-        "In the morning, the whole town came up the hill to thank the keeper.",
-        "Tom only smiled and said that the light belongs to everyone who needs it.",
-        "From that day on, the children of the town took turns helping him climb the hundred "
-        "steps.",
-        "They learned the names of the stars and the songs of the sailors.",
-        "And every night, the lamp still shines across the sea.",
-        "The end.",
-    };
     std::vector<std::vector<std::int16_t>> out;
-    for (const char* sentence : kStory) {
-        auto pcm = speak(sentence, "slt", dsp::kOutputRateHz);
+    for (const std::string_view sentence : server::builtin_story()) {
+        auto pcm = speak(std::string(sentence), "slt", dsp::kOutputRateHz);
         if (!pcm)
             return {};
         out.push_back(std::move(*pcm));

@@ -20,6 +20,7 @@
 
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
+#include "support/event_log.hpp"
 #include "support/flite_speech.hpp"
 #include "support/test_audio.hpp"
 
@@ -36,49 +37,7 @@ std::string lower(std::string s) {
     return std::regex_replace(s, std::regex("[^a-z0-9 ]+"), " ");
 }
 
-// Every event, in order; the test thread waits for the ones it expects.
-class EventLog final : public ConversationSink {
-public:
-    void on_event(const ConversationEvent& event) override {
-        std::lock_guard lock(mutex_);
-        events_.push_back(event);
-        changed_.notify_all();
-    }
-    // Index of the first event at or after `from` that satisfies `pred`.
-    std::optional<std::size_t> wait(const std::function<bool(const ConversationEvent&)>& pred,
-                                    std::size_t from = 0, std::chrono::seconds timeout = 60s) {
-        std::unique_lock lock(mutex_);
-        std::optional<std::size_t> found;
-        changed_.wait_for(lock, timeout, [&] {
-            for (std::size_t i = from; i < events_.size(); ++i) {
-                if (pred(events_[i])) {
-                    found = i;
-                    return true;
-                }
-            }
-            return false;
-        });
-        return found;
-    }
-    std::optional<std::size_t> wait_type(Type type, std::size_t from = 0,
-                                         std::chrono::seconds timeout = 60s) {
-        return wait([type](const ConversationEvent& e) { return e.type == type; }, from, timeout);
-    }
-    std::vector<ConversationEvent> events() const {
-        std::lock_guard lock(mutex_);
-        return events_;
-    }
-    std::size_t count(Type type) const {
-        std::lock_guard lock(mutex_);
-        return static_cast<std::size_t>(std::count_if(
-            events_.begin(), events_.end(), [type](const auto& e) { return e.type == type; }));
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::condition_variable changed_;
-    std::vector<ConversationEvent> events_;
-};
+using test::EventLog;
 
 std::vector<std::int16_t> utterance(const char* text) {
     auto pcm = test::speak(text);
