@@ -207,13 +207,14 @@ TEST_F(ConversationDspTest, ALocalBargeInDropsTheRenderRingAndTheResumeLosesNoth
     EXPECT_EQ(stats.flushes, 1u);
     EXPECT_GT(stats.flushed_samples, 0u);
     // What the device dropped went back to the Player, and the rest still plays. Besides the
-    // ring, up to a 10 ms block waited to be written to it and the play resampler held ~2.4 ms.
+    // ring, up to a 10 ms block waited to be written to it, the play resampler held ~2.4 ms and
+    // the pause's own 5 ms fade-out counts as played: at most ~18 ms more than the drop.
     const double heard_ms = player_.played_ms(5);
     const double taken_back_ms = observer_.played_at_pause_ms.load() - heard_ms;
     const double dropped_ms = static_cast<double>(stats.flushed_samples) / (kRateHz / 1000);
     EXPECT_GT(dropped_ms, 10.0);
     EXPECT_GE(taken_back_ms, dropped_ms - 1.0);
-    EXPECT_LE(taken_back_ms, dropped_ms + 13.0);
+    EXPECT_LE(taken_back_ms, dropped_ms + 18.0);
     player_.resume();
     run_ms(speech_ms - static_cast<int>(heard_ms) + 500);
     EXPECT_NEAR(player_.played_ms(5), speech_ms, 1.0);
