@@ -11,6 +11,11 @@ endif()
 # PARLEY_DCHECK stays active in every build we test.
 target_compile_definitions(parley_warnings INTERFACE PARLEY_ENABLE_DCHECK=1)
 
+# Every test binary links Boost.Beast and its debug info: uncompressed, one build directory
+# took 8 to 14 GB and a CI machine ran out of disk. Compressed in objects and binaries alike.
+add_compile_options(-gz)
+add_link_options(-gz)
+
 if(PARLEY_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
