@@ -10,6 +10,8 @@ import { openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { wavData } from '../tests/conformance/wav.mjs';
+
 const here = dirname(fileURLToPath(import.meta.url));
 const sdkEntry = join(resolve(here, '..'), 'tests/conformance/node_modules/@google/genai/dist/node/index.mjs');
 const { GoogleGenAI, Modality } = await import(pathToFileURL(sdkEntry).href);
@@ -21,18 +23,6 @@ if (!port || !inputPath || !outPath) {
 }
 const chunkMs = Number(chunkArg ?? 20);
 const INPUT_RATE = 16000;
-
-// The PCM payload of a WAV file's "data" chunk.
-function wavData(wav) {
-  let offset = 12;
-  while (offset + 8 <= wav.length) {
-    const id = wav.toString('ascii', offset, offset + 4);
-    const size = wav.readUInt32LE(offset + 4);
-    if (id === 'data') return wav.subarray(offset + 8, offset + 8 + size);
-    offset += 8 + size + (size % 2);
-  }
-  throw new Error('no data chunk in WAV');
-}
 
 const pcm = wavData(readFileSync(inputPath));
 const out = openSync(outPath, 'w');

@@ -78,9 +78,8 @@ Status FileDevice::open(std::string* why) {
 bool FileDevice::read_input_block() {
     if (!reader_)
         return false;
-    const auto channels = static_cast<std::size_t>(reader_->info().channels);
-    read_block_.resize(kReadFrames * channels);
-    const auto got = reader_->read(read_block_);
+    mono_block_.resize(kReadFrames);
+    const auto got = reader_->read_mono(mono_block_);
     if (!got || *got == 0) {
         // A read error mid-file ends the input as the end of the file would.
         if (resampler_)
@@ -88,16 +87,11 @@ bool FileDevice::read_input_block() {
         reader_.reset();
         return false;
     }
-    mono_block_.clear();
-    for (std::size_t i = 0; i + channels <= *got; i += channels) {
-        int sum = 0;
-        for (std::size_t c = 0; c < channels; ++c) sum += read_block_[i + c];
-        mono_block_.push_back(static_cast<std::int16_t>(sum / static_cast<int>(channels)));
-    }
+    const auto block = std::span(mono_block_).first(*got);
     if (resampler_)
-        resampler_->process(mono_block_, input_);
+        resampler_->process(block, input_);
     else
-        input_.insert(input_.end(), mono_block_.begin(), mono_block_.end());
+        input_.insert(input_.end(), block.begin(), block.end());
     return true;
 }
 

@@ -65,7 +65,7 @@ private:
     // captured (from input_pos_ on).
     std::optional<dsp::WavReader> reader_;
     std::optional<dsp::Resampler> resampler_;
-    std::vector<std::int16_t> read_block_, mono_block_, input_;
+    std::vector<std::int16_t> mono_block_, input_;
     std::size_t input_pos_ = 0;
     std::atomic<bool> input_finished_{false};
     std::optional<dsp::WavWriter> writer_;

@@ -7,20 +7,13 @@
 
 #include "base/check.hpp"
 #include "dsp/frame.hpp"
+#include "dsp/level.hpp"
 
 namespace parley::dsp {
 namespace {
 
-constexpr double kFullScaleEnergy = 32768.0 * 32768.0;
 // Frames below this level are noise floor: they teach the gate nothing and are never speech.
 constexpr double kFloorDbfs = -65.0;
-
-double energy_dbfs(std::span<const std::int16_t> x) {
-    double sum = 0.0;
-    for (std::int16_t s : x) sum += static_cast<double>(s) * s;
-    const double mean = x.empty() ? 0.0 : sum / static_cast<double>(x.size());
-    return mean > 0.0 ? 10.0 * std::log10(mean / kFullScaleEnergy) : -200.0;
-}
 
 }  // namespace
 

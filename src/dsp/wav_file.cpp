@@ -85,6 +85,7 @@ struct WavReader::Impl {
     SNDFILE* file = nullptr;
     WavInfo info;
     std::string path;
+    std::vector<std::int16_t> interleaved;  // read_mono()'s scratch
 
     ~Impl() {
         if (file != nullptr)
@@ -157,24 +158,36 @@ Result<std::size_t> WavReader::read(std::span<std::int16_t> interleaved) {
     return static_cast<std::size_t>(got) * channels;
 }
 
+Result<std::size_t> WavReader::read_mono(std::span<std::int16_t> mono) {
+    const auto channels = static_cast<std::size_t>(impl_->info.channels);
+    if (channels == 1)
+        return read(mono);
+    impl_->interleaved.resize(mono.size() * channels);
+    const auto got = read(impl_->interleaved);
+    if (!got)
+        return fail(got.error());
+    const std::size_t frames = *got / channels;
+    for (std::size_t f = 0; f < frames; ++f) {
+        int sum = 0;
+        for (std::size_t c = 0; c < channels; ++c) sum += impl_->interleaved[f * channels + c];
+        mono[f] = static_cast<std::int16_t>(sum / static_cast<int>(channels));
+    }
+    return frames;
+}
+
 Result<std::vector<std::int16_t>> WavReader::read_all_mono(int rate_hz) {
     if (!is_valid_rate_hz(rate_hz))
         return fail(DspError::kInvalidRate);
-    const auto channels = static_cast<std::size_t>(impl_->info.channels);
     std::vector<std::int16_t> mono;
     mono.reserve(static_cast<std::size_t>(impl_->info.frames));
-    std::vector<std::int16_t> block(4096 * channels);
+    std::vector<std::int16_t> block(4096);
     for (;;) {
-        auto got = read(block);
+        auto got = read_mono(block);
         if (!got)
             return fail(got.error());
         if (*got == 0)
             break;
-        for (std::size_t i = 0; i < *got; i += channels) {
-            int sum = 0;
-            for (std::size_t c = 0; c < channels; ++c) sum += block[i + c];
-            mono.push_back(static_cast<std::int16_t>(sum / static_cast<int>(channels)));
-        }
+        mono.insert(mono.end(), block.begin(), block.begin() + static_cast<std::ptrdiff_t>(*got));
     }
     if (impl_->info.sample_rate_hz == rate_hz)
         return mono;

@@ -54,6 +54,10 @@ public:
     // 8/24/32-bit); returns the number of samples (frames * channels) read, 0 at the end.
     [[nodiscard]] Result<std::size_t> read(std::span<std::int16_t> interleaved);
 
+    // Reads up to mono.size() frames with their channels averaged; returns the number of frames
+    // read, 0 at the end.
+    [[nodiscard]] Result<std::size_t> read_mono(std::span<std::int16_t> mono);
+
     // Reads the rest of the file as mono PCM16 at `rate_hz`: channels averaged, then resampled
     // (soxr HQ) if the rate differs. Errors: kInvalidRate, kFileUnsupported (read failure).
     [[nodiscard]] Result<std::vector<std::int16_t>> read_all_mono(int rate_hz);

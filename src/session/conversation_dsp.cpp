@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
-#include <cmath>
 
 #include "base/log.hpp"
 #include "dsp/frame.hpp"
+#include "dsp/level.hpp"
 
 namespace parley::session {
 namespace {
@@ -30,13 +30,6 @@ constexpr int kDeviceFlushFadeMs = 5;
 
 void drop_front(std::vector<std::int16_t>& v, std::size_t n) {
     v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
-}
-
-double level_dbfs(std::span<const std::int16_t> pcm) {
-    double energy = 0.0;
-    for (const std::int16_t s : pcm) energy += static_cast<double>(s) * s;
-    const double mean = energy / static_cast<double>(std::max<std::size_t>(pcm.size(), 1));
-    return mean > 0.0 ? std::max(10.0 * std::log10(mean / (32768.0 * 32768.0)), -120.0) : -120.0;
 }
 
 }  // namespace
@@ -209,14 +202,13 @@ void ConversationDsp::drop_render_for_pause(double now) {
     // What the ring drops is known once the device carried the flush out (its callback may be
     // reading the ring right now): rewind_dropped_render() takes that back then. What never
     // reached the ring (the block waiting for it, the resampler's delay) is taken back now.
-    const double rate = device_.output_rate_hz();
     const double held = static_cast<double>(play_out_.size()) + play_rs_->delay_samples();
     flushed_before_ = device_.stats().flushed_samples;
     device_.flush_render();
     play_out_.clear();
     scratch_.clear();
     play_rs_->flush(scratch_);
-    (void)player_.stop_and_rewind(static_cast<std::size_t>(held * dsp::kOutputRateHz / rate + 0.5));
+    (void)player_.stop_and_rewind(to_player_samples(held));
     dropped_silent_ms_ = now + kDeviceFlushFadeMs;
 }
 
@@ -225,13 +217,17 @@ void ConversationDsp::rewind_dropped_render() {
         return;
     const auto dropped = device_.stats().flushed_samples - *flushed_before_;
     flushed_before_.reset();
-    (void)player_.stop_and_rewind(static_cast<std::size_t>(
-        static_cast<double>(dropped) * dsp::kOutputRateHz / device_.output_rate_hz() + 0.5));
+    (void)player_.stop_and_rewind(to_player_samples(static_cast<double>(dropped)));
+}
+
+std::size_t ConversationDsp::to_player_samples(double device_samples) const {
+    return static_cast<std::size_t>(device_samples * dsp::kOutputRateHz / device_.output_rate_hz() +
+                                    0.5);
 }
 
 void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
                                     std::span<const std::int16_t> ref) {
-    mic_level_dbfs_.store(level_dbfs(mic));
+    mic_level_dbfs_.store(std::max(dsp::energy_dbfs(mic), -120.0));
     aec_->analyze_render(ref);
     aec_->process_capture(mic, cancelled_);
     const auto& gate = gate_.process(ref, mic, cancelled_);

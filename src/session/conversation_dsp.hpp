@@ -84,6 +84,8 @@ private:
     void drop_render_for_pause(double now);
     // ... and, once the device dropped it, gives the Player back what the ring held.
     void rewind_dropped_render();
+    // Output samples at the device rate as the Player's (24 kHz), rounded.
+    [[nodiscard]] std::size_t to_player_samples(double device_samples) const;
 
     device::Device& device_;
     dsp::Player& player_;

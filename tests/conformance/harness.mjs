@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GoogleGenAI, Modality } from '@google/genai';
+import { wavData } from './wav.mjs';
 
 export const PARLEY_BIN = process.env.PARLEY_BIN ?? 'build/parley';
 export const MODEL = 'gemini-2.5-flash-native-audio-preview-09-2025';
@@ -49,18 +50,6 @@ export function speak(text, voice = 'slt') {
   const file = join(speechDir, `speech-${speechCount++}.wav`);
   execFileSync(PARLEY_BIN, ['say', '--voice', voice, '--rate', String(INPUT_RATE), '--out', file, text]);
   return wavData(readFileSync(file));
-}
-
-// The PCM payload of a WAV file's "data" chunk.
-export function wavData(wav) {
-  let offset = 12;
-  while (offset + 8 <= wav.length) {
-    const id = wav.toString('ascii', offset, offset + 4);
-    const size = wav.readUInt32LE(offset + 4);
-    if (id === 'data') return wav.subarray(offset + 8, offset + 8 + size);
-    offset += 8 + size + (size % 2);
-  }
-  throw new Error('no data chunk in WAV');
 }
 
 export function silence(ms) {

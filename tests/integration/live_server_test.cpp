@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "support/flite_speech.hpp"
 #include "live_test_client.hpp"
+#include "support/flite_speech.hpp"
 #include "support/test_audio.hpp"
 
 namespace parley {
@@ -36,6 +36,20 @@ bool is_turn_complete(const protocol::ServerMessage& m) {
     return m.server_content && m.server_content->turn_complete.value_or(false);
 }
 
+// The newest resumption handle the server gave `client`, waiting for one; empty if none came.
+std::string latest_resumption_handle(LiveTestClient& client) {
+    std::string handle;
+    client.wait_for([&](const auto& messages) {
+        for (const auto& r : messages) {
+            const auto& u = r.message.session_resumption_update;
+            if (u && u->resumable.value_or(false) && u->new_handle)
+                handle = *u->new_handle;
+        }
+        return !handle.empty();
+    });
+    return handle;
+}
+
 class LiveServerTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
@@ -47,7 +61,8 @@ protected:
     }
     static void TearDownTestSuite() { server_.reset(); }
 
-    static std::unique_ptr<LiveTestClient> connect(const protocol::Setup& setup = test::transcribed_setup()) {
+    static std::unique_ptr<LiveTestClient> connect(
+        const protocol::Setup& setup = test::transcribed_setup()) {
         return LiveTestClient::connect(server_->port(), setup);
     }
 
@@ -60,7 +75,8 @@ TEST_F(LiveServerTest, SpokenQuestionIsAnsweredWithAudioAndBothTranscripts) {
     auto turn = client->next_turn();
     ASSERT_TRUE(turn);
     EXPECT_GT(turn->audio_seconds, 1.0);
-    EXPECT_NE(lower(turn->input_text).find("twelve times seven"), std::string::npos) << turn->input_text;
+    EXPECT_NE(lower(turn->input_text).find("twelve times seven"), std::string::npos)
+        << turn->input_text;
     EXPECT_NE(lower(turn->output_text).find("eighty four"), std::string::npos) << turn->output_text;
     ASSERT_GE(turn->order.size(), 2u);
     EXPECT_EQ(turn->order[turn->order.size() - 2], "generationComplete");
@@ -91,14 +107,17 @@ TEST_F(LiveServerTest, TextModalityAnswersInTextOnly) {
 TEST_F(LiveServerTest, TalkingOverTheStoryWhilePlayingInterruptsIt) {
     auto client = connect();
     client->send_text_turn("tell me a story");
-    const auto generated = client->wait_message(
-        [](const auto& m) { return m.server_content && m.server_content->generation_complete.value_or(false); });
+    const auto generated = client->wait_message([](const auto& m) {
+        return m.server_content && m.server_content->generation_complete.value_or(false);
+    });
     ASSERT_TRUE(generated);
     std::this_thread::sleep_for(1s);
-    EXPECT_FALSE(client->wait_message(is_turn_complete, 0, 10ms)) << "turnComplete waits for playback";
+    EXPECT_FALSE(client->wait_message(is_turn_complete, 0, 10ms))
+        << "turnComplete waits for playback";
     client->send_audio(with_silence(test::speak("what did you say before"), 0), 20ms, true);
-    const auto interrupted = client->wait_message(
-        [](const auto& m) { return m.server_content && m.server_content->interrupted.value_or(false); });
+    const auto interrupted = client->wait_message([](const auto& m) {
+        return m.server_content && m.server_content->interrupted.value_or(false);
+    });
     ASSERT_TRUE(interrupted);
     const auto story_end = client->wait_message(is_turn_complete);
     ASSERT_TRUE(story_end);
@@ -107,7 +126,8 @@ TEST_F(LiveServerTest, TalkingOverTheStoryWhilePlayingInterruptsIt) {
     std::vector<std::string> events;
     std::copy_if(story.order.begin(), story.order.end(), std::back_inserter(events),
                  [](const auto& e) { return e != "audio"; });
-    EXPECT_EQ(events, (std::vector<std::string>{"generationComplete", "interrupted", "turnComplete"}));
+    EXPECT_EQ(events,
+              (std::vector<std::string>{"generationComplete", "interrupted", "turnComplete"}));
     const auto after = std::find(story.order.begin(), story.order.end(), "interrupted");
     EXPECT_EQ(std::count(after, story.order.end(), "audio"), 0) << "no audio after interrupted";
     // The question asked over the story is answered next, from a history that holds only the
@@ -131,7 +151,8 @@ TEST_F(LiveServerTest, ToolCallIsAnsweredThroughToolResponseThenSpoken) {
     // Typed: pocketsphinx often hears a spoken "get" as "yet", and every word of the function's
     // name must be said for the built-in brain to call it.
     client->send_text_turn("get the weather in paris");
-    const auto call_at = client->wait_message([](const auto& m) { return m.tool_call.has_value(); });
+    const auto call_at =
+        client->wait_message([](const auto& m) { return m.tool_call.has_value(); });
     ASSERT_TRUE(call_at);
     const auto call = client->messages()[*call_at].message.tool_call->function_calls.at(0);
     EXPECT_EQ(call.name, "get_weather");
@@ -147,7 +168,8 @@ TEST_F(LiveServerTest, ToolCallIsAnsweredThroughToolResponseThenSpoken) {
     auto turn = client->next_turn(*call_at);
     ASSERT_TRUE(turn);
     EXPECT_GT(turn->audio_seconds, 0.5);
-    EXPECT_NE(lower(turn->output_text).find("sunny and warm"), std::string::npos) << turn->output_text;
+    EXPECT_NE(lower(turn->output_text).find("sunny and warm"), std::string::npos)
+        << turn->output_text;
     EXPECT_EQ(lower(turn->output_text).find("snow"), std::string::npos);
 }
 
@@ -164,8 +186,8 @@ TEST_F(LiveServerTest, ManualActivityDelimitsTheTurn) {
     speech.insert(speech.end(), world.begin(), world.end());
     client->send_audio(speech);
     std::this_thread::sleep_for(500ms);
-    EXPECT_FALSE(client->wait_message([](const auto& m) { return m.server_content && m.server_content->model_turn; },
-                                      0, 10ms))
+    EXPECT_FALSE(client->wait_message(
+        [](const auto& m) { return m.server_content && m.server_content->model_turn; }, 0, 10ms))
         << "no reply before activityEnd";
     client->send(protocol::RealtimeInput{protocol::ActivityEnd{}});
     auto turn = client->next_turn();
@@ -201,14 +223,7 @@ TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
     first->send_text_turn("say purple elephants");
     const auto done = first->next_turn();
     ASSERT_TRUE(done);
-    std::string handle;
-    first->wait_for([&](const auto& messages) {
-        for (const auto& r : messages) {
-            const auto& u = r.message.session_resumption_update;
-            if (u && u->resumable.value_or(false) && u->new_handle) handle = *u->new_handle;
-        }
-        return !handle.empty();
-    });
+    const std::string handle = latest_resumption_handle(*first);
     ASSERT_FALSE(handle.empty());
     first->drop();
     setup.session_resumption->handle = handle;
@@ -216,7 +231,8 @@ TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
     second->send_text_turn("what did I say before");
     auto turn = second->next_turn();
     ASSERT_TRUE(turn);
-    EXPECT_NE(lower(turn->output_text).find("purple elephants"), std::string::npos) << turn->output_text;
+    EXPECT_NE(lower(turn->output_text).find("purple elephants"), std::string::npos)
+        << turn->output_text;
 }
 
 TEST_F(LiveServerTest, ResumingInsideAReplyAnswersItAgainOnTheNewConnection) {
@@ -226,14 +242,7 @@ TEST_F(LiveServerTest, ResumingInsideAReplyAnswersItAgainOnTheNewConnection) {
     auto setup = test::transcribed_setup();
     setup.session_resumption = protocol::SessionResumptionConfig{};
     auto first = connect(setup);
-    std::string handle;
-    first->wait_for([&](const auto& messages) {
-        for (const auto& r : messages) {
-            const auto& u = r.message.session_resumption_update;
-            if (u && u->resumable.value_or(false) && u->new_handle) handle = *u->new_handle;
-        }
-        return !handle.empty();
-    });
+    const std::string handle = latest_resumption_handle(*first);
     ASSERT_FALSE(handle.empty());
     const auto before = first->count();
     first->send_text_turn("say purple elephants are dancing in the garden");
@@ -275,7 +284,8 @@ class LiveServerBadInputTest : public LiveServerTest,
 TEST_P(LiveServerBadInputTest, ClosesWithTheDocumentedCodeAndOthersKeepBeingServed) {
     const auto& bad = GetParam();
     auto bystander = connect();
-    auto client = bad.after_setup ? connect() : LiveTestClient::connect_without_setup(server_->port());
+    auto client =
+        bad.after_setup ? connect() : LiveTestClient::connect_without_setup(server_->port());
     client->send_raw(bad.message);
     const auto closed = client->wait_closed();
     ASSERT_TRUE(closed);
@@ -291,10 +301,13 @@ INSTANTIATE_TEST_SUITE_P(
     Table, LiveServerBadInputTest,
     ::testing::Values(
         BadInput{"not_json", "this is not json", true, 1007, "Invalid JSON payload"},
-        BadInput{"two_keys", R"({"clientContent":{},"toolResponse":{}})", true, 1007, "Invalid JSON payload"},
-        BadInput{"wrong_mime", R"({"realtimeInput":{"audio":{"data":"AAAA","mimeType":"audio/wav"}}})", true,
+        BadInput{"two_keys", R"({"clientContent":{},"toolResponse":{}})", true, 1007,
+                 "Invalid JSON payload"},
+        BadInput{"wrong_mime",
+                 R"({"realtimeInput":{"audio":{"data":"AAAA","mimeType":"audio/wav"}}})", true,
                  1007, "audio/wav"},
-        BadInput{"second_setup", R"({"setup":{"model":"models/x"}})", true, 1007, "invalid argument"},
+        BadInput{"second_setup", R"({"setup":{"model":"models/x"}})", true, 1007,
+                 "invalid argument"},
         BadInput{"unknown_model", R"({"setup":{"model":"gpt-4"}})", false, 1008, "is not found"}),
     [](const auto& info) { return std::string(info.param.name); });
 
@@ -304,12 +317,14 @@ TEST_F(LiveServerTest, MessageBeforeSetupClosesWith1007) {
     const auto closed = client->wait_closed();
     ASSERT_TRUE(closed);
     EXPECT_EQ(closed->code, 1007);
-    EXPECT_NE(closed->reason.find("first message must be setup"), std::string::npos) << closed->reason;
+    EXPECT_NE(closed->reason.find("first message must be setup"), std::string::npos)
+        << closed->reason;
 }
 
 TEST_F(LiveServerTest, OddAudioByteCountIsDroppedNotFatal) {
     auto client = connect();
-    client->send_raw(R"({"realtimeInput":{"audio":{"data":"AAAA","mimeType":"audio/pcm;rate=16000"}}})");
+    client->send_raw(
+        R"({"realtimeInput":{"audio":{"data":"AAAA","mimeType":"audio/pcm;rate=16000"}}})");
     client->send_text_turn("say still here");
     auto turn = client->next_turn();
     ASSERT_TRUE(turn);
@@ -327,7 +342,8 @@ TEST_F(LiveServerTest, OversizedFrameClosesWith1009) {
 TEST_F(LiveServerTest, ClientVanishingMidTurnLeavesOthersServed) {
     auto leaving = connect();
     leaving->send_text_turn("tell me a story");
-    leaving->wait_message([](const auto& m) { return m.server_content && m.server_content->model_turn; });
+    leaving->wait_message(
+        [](const auto& m) { return m.server_content && m.server_content->model_turn; });
     leaving->drop();
     auto staying = connect();
     staying->send_text_turn("what is three times three");
@@ -344,7 +360,8 @@ TEST(LiveServerGoAway, AnnouncesTheEndThenClosesWith1008) {
     auto server = server::LiveServer::start(options);
     ASSERT_TRUE(server) << server.error().message();
     auto client = LiveTestClient::connect((*server)->port(), test::transcribed_setup());
-    const auto go_away = client->wait_message([](const auto& m) { return m.go_away.has_value(); }, 0, 5s);
+    const auto go_away =
+        client->wait_message([](const auto& m) { return m.go_away.has_value(); }, 0, 5s);
     ASSERT_TRUE(go_away);
     const auto left = client->messages()[*go_away].message.go_away->time_left;
     ASSERT_TRUE(left);
