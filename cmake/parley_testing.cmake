@@ -1,9 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
-# parley_add_library(<layer> SOURCES ... DEPS ...): the static library parley_<layer>.
-# Sources are included as "layer/file.hpp" from src/.
+# parley_add_library(<layer> SOURCES ... DEPS ...): the library parley_<layer>, static unless
+# PARLEY_SHARED_LAYERS. Sources are included as "layer/file.hpp" from src/.
 function(parley_add_library layer)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
-  add_library(parley_${layer} STATIC ${ARG_SOURCES})
+  if(PARLEY_SHARED_LAYERS)
+    add_library(parley_${layer} SHARED ${ARG_SOURCES})
+  else()
+    add_library(parley_${layer} STATIC ${ARG_SOURCES})
+  endif()
   target_include_directories(parley_${layer} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(parley_${layer} PUBLIC ${ARG_DEPS} PRIVATE parley_warnings ${ARG_PRIVATE_DEPS})
 endfunction()
