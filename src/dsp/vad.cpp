@@ -40,6 +40,16 @@ constexpr std::size_t kPitchWindow = 200;
 constexpr std::size_t kPitchMinLag = 20;
 constexpr std::size_t kPitchMaxLag = 160;
 constexpr std::size_t kPitchHistory = kPitchWindow + kPitchMaxLag;
+constexpr std::size_t kPitchLags = kPitchMaxLag - kPitchMinLag + 1;
+constexpr std::size_t kPitchNew = samples_per_frame(kRateHz) / 2;  // 8 kHz samples per frame
+// The correlation of the window with each lag is summed over blocks of the window. The window
+// slides by whole blocks each frame, so only the newest blocks' sums are computed; the rest
+// were computed by the frames before (40 % of the products of a full sum).
+constexpr std::size_t kPitchBlock = 40;
+constexpr std::size_t kPitchBlocks = kPitchWindow / kPitchBlock;
+constexpr std::size_t kPitchNewBlocks = kPitchNew / kPitchBlock;
+static_assert(kPitchWindow % kPitchBlock == 0 && kPitchNew % kPitchBlock == 0 &&
+              kPitchBlock % 4 == 0 && kPitchNewBlocks <= kPitchBlocks);
 
 // Spectral shape: 512-point FFT (32 ms) every 10 ms, bins 7..128 (220 Hz-4 kHz), compared with
 // the shape 10 frames (100 ms) earlier: a phoneme changes within 100 ms, a held note does not.
@@ -94,11 +104,62 @@ struct Biquad {
 // two halves' spectra. Half the work of a kFft-point complex FFT; no allocation per call. Real
 // and imaginary parts live in separate arrays: std::complex's packing into vector registers
 // stalls on store forwarding at every butterfly, and its operator* calls __muldc3 (NaN
-// recovery) unless -ffast-math.
+// recovery) unless -ffast-math. The tables are shared by every Vad and the work arrays live on
+// the stack: a server runs a Vad per session, and what each one keeps is fetched from memory
+// at every frame.
 class RealFft {
 public:
     static constexpr std::size_t kHalf = kFft / 2;
 
+    static const RealFft& instance() {
+        static const RealFft fft;
+        return fft;
+    }
+
+    // `x` times the Hann window, transformed; power[k - kBinLo] = |X[k]|^2.
+    void power_spectrum(const std::array<std::int16_t, kFft>& x,
+                        std::array<double, kBins>& power) const {
+        std::array<double, kHalf> re;
+        std::array<double, kHalf> im;
+        for (std::size_t i = 0; i < kHalf; ++i) {
+            re[reversed_[i]] = x[2 * i] * window_[2 * i];
+            im[reversed_[i]] = x[2 * i + 1] * window_[2 * i + 1];
+        }
+        for (std::size_t len = 2; len <= kHalf; len <<= 1) {
+            const std::size_t half = len / 2;
+            // A kHalf-point twiddle of index m is the kFft-point one of index 2m.
+            const std::size_t step = 2 * kHalf / len;
+            for (std::size_t i = 0; i < kHalf; i += len) {
+                for (std::size_t k = 0; k < half; ++k) {
+                    const double wr = cos_[k * step];
+                    const double wi = sin_[k * step];
+                    const std::size_t a = i + k;
+                    const std::size_t b = a + half;
+                    const double vr = re[b] * wr - im[b] * wi;
+                    const double vi = re[b] * wi + im[b] * wr;
+                    re[b] = re[a] - vr;
+                    im[b] = im[a] - vi;
+                    re[a] += vr;
+                    im[a] += vi;
+                }
+            }
+        }
+        for (std::size_t k = kBinLo; k <= kBinHi; ++k) {
+            const std::size_t j = (kHalf - k) % kHalf;
+            const std::size_t i = k % kHalf;
+            // Z[k] = E[k] + i O[k] with E, O the spectra of the even and odd samples, and
+            // conj(Z[kHalf - k]) = E[k] - i O[k]; X[k] = E[k] + w^k O[k].
+            const double even_r = 0.5 * (re[i] + re[j]);
+            const double even_i = 0.5 * (im[i] - im[j]);
+            const double odd_r = 0.5 * (im[i] + im[j]);
+            const double odd_i = -0.5 * (re[i] - re[j]);
+            const double xr = even_r + odd_r * cos_[k] - odd_i * sin_[k];
+            const double xi = even_i + odd_r * sin_[k] + odd_i * cos_[k];
+            power[k - kBinLo] = xr * xr + xi * xi;
+        }
+    }
+
+private:
     RealFft() {
         for (std::size_t i = 0; i < kHalf; ++i) {
             const double a = -2 * std::numbers::pi * static_cast<double>(i) / kFft;
@@ -113,55 +174,15 @@ public:
             }
             reversed_[i] = r;
         }
-    }
-
-    // `x` times `window`, transformed; power[k - kBinLo] = |X[k]|^2.
-    void power_spectrum(const std::array<double, kFft>& x, const std::array<double, kFft>& window,
-                        std::array<double, kBins>& power) {
-        for (std::size_t i = 0; i < kHalf; ++i) {
-            re_[reversed_[i]] = x[2 * i] * window[2 * i];
-            im_[reversed_[i]] = x[2 * i + 1] * window[2 * i + 1];
-        }
-        for (std::size_t len = 2; len <= kHalf; len <<= 1) {
-            const std::size_t half = len / 2;
-            // A kHalf-point twiddle of index m is the kFft-point one of index 2m.
-            const std::size_t step = 2 * kHalf / len;
-            for (std::size_t i = 0; i < kHalf; i += len) {
-                for (std::size_t k = 0; k < half; ++k) {
-                    const double wr = cos_[k * step];
-                    const double wi = sin_[k * step];
-                    const std::size_t a = i + k;
-                    const std::size_t b = a + half;
-                    const double vr = re_[b] * wr - im_[b] * wi;
-                    const double vi = re_[b] * wi + im_[b] * wr;
-                    re_[b] = re_[a] - vr;
-                    im_[b] = im_[a] - vi;
-                    re_[a] += vr;
-                    im_[a] += vi;
-                }
-            }
-        }
-        for (std::size_t k = kBinLo; k <= kBinHi; ++k) {
-            const std::size_t j = (kHalf - k) % kHalf;
-            const std::size_t i = k % kHalf;
-            // Z[k] = E[k] + i O[k] with E, O the spectra of the even and odd samples, and
-            // conj(Z[kHalf - k]) = E[k] - i O[k]; X[k] = E[k] + w^k O[k].
-            const double even_r = 0.5 * (re_[i] + re_[j]);
-            const double even_i = 0.5 * (im_[i] - im_[j]);
-            const double odd_r = 0.5 * (im_[i] + im_[j]);
-            const double odd_i = -0.5 * (re_[i] - re_[j]);
-            const double xr = even_r + odd_r * cos_[k] - odd_i * sin_[k];
-            const double xi = even_i + odd_r * sin_[k] + odd_i * cos_[k];
-            power[k - kBinLo] = xr * xr + xi * xi;
+        for (std::size_t i = 0; i < kFft; ++i) {
+            window_[i] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / kFft);
         }
     }
 
-private:
     std::array<double, kHalf> cos_{};
     std::array<double, kHalf> sin_{};
     std::array<std::size_t, kHalf> reversed_{};
-    std::array<double, kHalf> re_{};
-    std::array<double, kHalf> im_{};
+    std::array<double, kFft> window_{};
 };
 
 }  // namespace
@@ -182,16 +203,17 @@ struct Vad::Impl {
     // Pitch.
     std::array<Biquad, 2> pitch_lp{};
     std::array<double, kPitchHistory> pitch_history{};
+    // block_sums[(block_first + b) % kPitchBlocks][lag - kPitchMinLag]: the correlation over
+    // the window's block b, for the history as it is now.
+    std::array<std::array<double, kPitchLags>, kPitchBlocks> block_sums{};
+    std::size_t block_first = 0;
     std::size_t pitch_filled = 0;
     double pitch_lag = 0.0;
     std::array<double, kChangeLagFrames> lag_history{};
     std::size_t lag_next = 0;
 
     // Spectrum.
-    RealFft fft;
-    std::array<double, kFft> window{};
-    std::array<double, kFft> samples{};
-    std::array<double, kBins> power{};
+    std::array<std::int16_t, kFft> samples{};
     std::array<double, kBins> smoothed_power{};
     std::array<std::array<double, kBins>, kChangeLagFrames + 1> shapes{};
     std::array<bool, kChangeLagFrames + 1> shape_valid{};
@@ -204,18 +226,14 @@ struct Vad::Impl {
     std::size_t skipped_run = 0;
     std::size_t hold_left = 0;  // frames the full analysis stays on; 0 = gated
 
-    Impl() {
-        for (std::size_t i = 0; i < kFft; ++i) {
-            window[i] = 0.5 - 0.5 * std::cos(2 * std::numbers::pi * static_cast<double>(i) / kFft);
-        }
-    }
-
     void clear_history() {
         band = {Biquad::high_pass(kBandLoHz), Biquad::high_pass(kBandLoHz),
                 Biquad::low_pass(kBandHiHz), Biquad::low_pass(kBandHiHz)};
         pitch_lp = {Biquad::low_pass(1000), Biquad::low_pass(1000)};
         level_count = level_next = 0;
         pitch_history.fill(0);
+        for (auto& sums : block_sums) sums.fill(0);
+        block_first = 0;
         pitch_filled = 0;
         pitch_lag = 0.0;
         lag_history.fill(0.0);
@@ -279,7 +297,7 @@ struct Vad::Impl {
 
     double voicing(std::span<const std::int16_t> frame) {
         // Low-pass and decimate to 8 kHz, appending to the history (oldest first).
-        constexpr std::size_t kNew = kFrame / 2;
+        constexpr std::size_t kNew = kPitchNew;
         std::memmove(pitch_history.data(), pitch_history.data() + kNew,
                      (kPitchHistory - kNew) * sizeof(double));
         for (std::size_t i = 0; i < kFrame; ++i) {
@@ -288,10 +306,28 @@ struct Vad::Impl {
             if (i % 2 == 1)
                 pitch_history[kPitchHistory - kNew + i / 2] = y;
         }
+        const double* x = pitch_history.data();
+        // The oldest blocks left the window; the newest are summed now, for every lag.
+        block_first = (block_first + kPitchNewBlocks) % kPitchBlocks;
+        for (std::size_t b = kPitchBlocks - kPitchNewBlocks; b < kPitchBlocks; ++b) {
+            auto& sums = block_sums[(block_first + b) % kPitchBlocks];
+            const double* xb = x + b * kPitchBlock;
+            for (std::size_t lag = kPitchMinLag; lag <= kPitchMaxLag; ++lag) {
+                // Four partial sums: independent chains the CPU can overlap.
+                double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
+                const double* y = xb + lag;
+                for (std::size_t i = 0; i < kPitchBlock; i += 4) {
+                    c0 += xb[i] * y[i];
+                    c1 += xb[i + 1] * y[i + 1];
+                    c2 += xb[i + 2] * y[i + 2];
+                    c3 += xb[i + 3] * y[i + 3];
+                }
+                sums[lag - kPitchMinLag] = (c0 + c1) + (c2 + c3);
+            }
+        }
         pitch_filled = std::min(pitch_filled + kNew, kPitchHistory);
         if (pitch_filled < kPitchHistory)
             return 0.0;
-        const double* x = pitch_history.data();
         double best = 0.0;
         std::size_t best_lag = 0;
         std::array<double, kPitchMaxLag + 2> r{};
@@ -300,16 +336,9 @@ struct Vad::Impl {
         double e1 = 0.0;
         for (std::size_t i = kPitchMinLag; i < kPitchMinLag + kPitchWindow; ++i) e1 += x[i] * x[i];
         for (std::size_t lag = kPitchMinLag; lag <= kPitchMaxLag; ++lag) {
-            // Four partial sums: independent chains the CPU can overlap (kPitchWindow % 4 == 0).
-            double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
-            const double* y = x + lag;
-            for (std::size_t i = 0; i < kPitchWindow; i += 4) {
-                c0 += x[i] * y[i];
-                c1 += x[i + 1] * y[i + 1];
-                c2 += x[i + 2] * y[i + 2];
-                c3 += x[i + 3] * y[i + 3];
-            }
-            const double c = (c0 + c1) + (c2 + c3);
+            double c = 0.0;
+            for (std::size_t b = 0; b < kPitchBlocks; ++b)
+                c += block_sums[(block_first + b) % kPitchBlocks][lag - kPitchMinLag];
             const double denom = std::sqrt(e0 * e1);
             r[lag] = denom > 1.0 ? c / denom : 0.0;
             if (r[lag] > best) {
@@ -346,9 +375,11 @@ struct Vad::Impl {
     }
 
     double spectral_change(std::span<const std::int16_t> frame) {
-        std::memmove(samples.data(), samples.data() + kFrame, (kFft - kFrame) * sizeof(double));
-        for (std::size_t i = 0; i < kFrame; ++i) samples[kFft - kFrame + i] = frame[i];
-        fft.power_spectrum(samples, window, power);
+        std::memmove(samples.data(), samples.data() + kFrame,
+                     (kFft - kFrame) * sizeof(samples[0]));
+        std::copy(frame.begin(), frame.end(), samples.end() - kFrame);
+        std::array<double, kBins> power;
+        RealFft::instance().power_spectrum(samples, power);
         auto& shape = shapes[shape_next];
         double sum = 0.0;
         for (std::size_t k = 0; k < kBins; ++k) {
