@@ -445,6 +445,7 @@ Result<Vad> Vad::create(const VadConfig& config) {
           config.min_level_above_background_db <= 60.0)) {
         return fail(DspError::kInvalidArgument);
     }
+    (void)RealFft::instance();  // built here, not by the first frame on a dsp thread
     auto impl = std::make_unique<Impl>();
     impl->config = config;
     impl->apm.reset(webrtc::AudioProcessing::Create());
