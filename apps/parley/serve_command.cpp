@@ -106,7 +106,7 @@ void add_serve_command(CLI::App& app) {
         ->check(CLI::NonNegativeNumber);
     serve
         ->add_option("--work-threads", options->server.work_threads,
-                     "Threads for recognition, synthesis and the brain")
+                     "Threads for turn detection, recognition, synthesis and the brain")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));
     // Below the network thread: it reads every session's audio and starts the work, so under
