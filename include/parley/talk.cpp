@@ -29,7 +29,10 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr auto kPollInterval = 100ms;
+// How often the control loop looks at the session when no event wakes it: often enough for the
+// live status line on a terminal, less often otherwise (each wakeup costs CPU).
+constexpr auto kLivePollInterval = 100ms;
+constexpr auto kPlainPollInterval = 250ms;
 // After the last model audio left the Player, the render ring (a few tens of ms) still has to
 // reach the output file or the speaker.
 constexpr auto kPlayoutTail = 300ms;
@@ -38,6 +41,9 @@ constexpr auto kPlayoutTail = 300ms;
 constexpr auto kQuietInputGrace = 4s;
 // Rate of the file device: the model's 24 kHz audio is written unchanged; the input is converted.
 constexpr int kFileDeviceRateHz = 24000;
+// The file device's block: 20 ms, as a sound card's callback might be; the device and dsp threads
+// then wake 50 times a second.
+constexpr std::size_t kFileDeviceBlockSamples = kFileDeviceRateHz / 25;
 
 // Hands events from io to the control thread.
 class EventQueue final : public ConversationSink {
@@ -275,7 +281,8 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         device::FileDeviceOptions file_options{.input_path = options.input_path,
                                                .output_path = options.output_path,
                                                .rate_hz = kFileDeviceRateHz,
-                                               .driver = {.pacing = device::Pacing::kRealtime}};
+                                               .driver = {.pacing = device::Pacing::kRealtime,
+                                                          .block_samples = {kFileDeviceBlockSamples}}};
         auto owned = std::make_unique<device::FileDevice>(std::move(file_options));
         file_device = owned.get();
         device = std::move(owned);
@@ -310,7 +317,8 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         SteadyClock::time_point input_end{};
         for (;;) {
             bool closed = false;
-            for (const auto& event : events.wait(kPollInterval)) {
+            for (const auto& event :
+                 events.wait(io.live_status ? kLivePollInterval : kPlainPollInterval)) {
                 progress.on_event(event);
                 for (const auto& line : status.on_event(event)) print.line(line);
                 if (event.type == ConversationEventType::kClosed) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "device/device_watchdog.hpp"
 
+#include "base/thread_name.hpp"
+
 namespace parley::device {
 
 const char* to_string(DeviceEvent event) {
@@ -35,6 +37,7 @@ void DeviceWatchdog::start() {
         stop_ = false;
     }
     thread_ = std::thread([this] {
+        name_this_thread("parley-watchdog");
         std::unique_lock lock(mutex_);
         while (!stop_) {
             lock.unlock();

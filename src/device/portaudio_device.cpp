@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "base/log.hpp"
+#include "base/thread_name.hpp"
 #include "device/error.hpp"
 #include "device/rt_scope.hpp"
 #include "dsp/frame.hpp"
@@ -563,7 +564,10 @@ Status PortAudioDevice::start_locked(std::string* why) {
                                                   bridge()->options().output_rate_hz);
         drift_known_.store(false);
         monitor_stop_.store(false);
-        monitor_ = std::thread([this] { monitor_loop(); });
+        monitor_ = std::thread([this] {
+            name_this_thread("parley-monitor");
+            monitor_loop();
+        });
     }
     return {};
 }

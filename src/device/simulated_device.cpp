@@ -5,6 +5,7 @@
 #include <chrono>
 #include <limits>
 
+#include "base/thread_name.hpp"
 #include "device/error.hpp"
 #include "device/rt_scope.hpp"
 #include "dsp/frame.hpp"
@@ -95,7 +96,10 @@ Status SimulatedDevice::start(std::string* why) {
     stop_requested_.store(false);
     running_.store(true);
     if (options_.pacing != Pacing::kManual)
-        driver_ = std::thread([this] { driver_loop(); });
+        driver_ = std::thread([this] {
+            name_this_thread("parley-device");
+            driver_loop();
+        });
     return {};
 }
 

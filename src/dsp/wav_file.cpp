@@ -202,10 +202,22 @@ struct WavWriter::Impl {
     SNDFILE* file = nullptr;
     int channels = 0;
     std::uint64_t frames = 0;
+    std::vector<std::int16_t> gathered;  // interleaved, not yet in the file
+    std::size_t gather_samples = 0;      // write to the file once this many are gathered
+
+    bool write_gathered() {
+        const auto frames_out = static_cast<sf_count_t>(gathered.size()) / channels;
+        const bool ok = frames_out == 0 ||
+                        sf_writef_short(file, gathered.data(), frames_out) == frames_out;
+        gathered.clear();
+        return ok;
+    }
 
     ~Impl() {
-        if (file != nullptr)
+        if (file != nullptr) {
+            (void)write_gathered();
             sf_close(file);
+        }
     }
 };
 
@@ -225,12 +237,14 @@ Result<WavWriter> WavWriter::create(const std::string& path, int sample_rate_hz,
     sf_info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
     auto impl = std::make_unique<Impl>();
     impl->channels = channels;
+    impl->gather_samples = static_cast<std::size_t>(sample_rate_hz / 10 * channels);
+    impl->gathered.reserve(impl->gather_samples);
     impl->file = sf_open(path.c_str(), SFM_WRITE, &sf_info);
     if (impl->file == nullptr) {
         log::warn("cannot create {}: {}", path, sf_strerror(nullptr));
         return fail(DspError::kFileOpenForWriteFailed);
     }
-    // Rewrite the header's sizes after every write: a crash then loses nothing written.
+    // Rewrite the header's sizes after every write to the file: a crash loses nothing written.
     sf_command(impl->file, SFC_SET_UPDATE_HEADER_AUTO, nullptr, SF_TRUE);
     return WavWriter(std::move(impl));
 }
@@ -240,13 +254,9 @@ Status WavWriter::write(std::span<const std::int16_t> interleaved) {
         return fail(DspError::kFileWriteFailed);
     const auto channels = static_cast<std::size_t>(impl_->channels);
     PARLEY_DCHECK(interleaved.size() % channels == 0);
-    const auto frames = static_cast<sf_count_t>(interleaved.size() / channels);
-    if (frames == 0)
-        return {};
-    const sf_count_t put = sf_writef_short(impl_->file, interleaved.data(), frames);
-    if (put > 0)
-        impl_->frames += static_cast<std::uint64_t>(put);
-    if (put != frames)
+    impl_->gathered.insert(impl_->gathered.end(), interleaved.begin(), interleaved.end());
+    impl_->frames += interleaved.size() / channels;
+    if (impl_->gathered.size() >= impl_->gather_samples && !impl_->write_gathered())
         return fail(DspError::kFileWriteFailed);
     return {};
 }
@@ -254,9 +264,10 @@ Status WavWriter::write(std::span<const std::int16_t> interleaved) {
 Status WavWriter::close() {
     if (impl_->file == nullptr)
         return {};
+    const bool wrote = impl_->write_gathered();
     const int rc = sf_close(impl_->file);
     impl_->file = nullptr;
-    if (rc != 0)
+    if (!wrote || rc != 0)
         return fail(DspError::kFileWriteFailed);
     return {};
 }

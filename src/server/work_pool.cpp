@@ -7,6 +7,7 @@
 
 #include "base/check.hpp"
 #include "base/log.hpp"
+#include "base/thread_name.hpp"
 
 namespace parley::server {
 
@@ -36,6 +37,7 @@ void WorkPool::post(Task task) {
 }
 
 void WorkPool::run(int nice_increment) {
+    name_this_thread("parley-work");
     if (nice_increment > 0) {
         // Per-thread on Linux: setpriority on the thread id, not the process.
         const auto tid = static_cast<id_t>(::syscall(SYS_gettid));

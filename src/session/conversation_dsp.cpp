@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "base/log.hpp"
+#include "base/thread_name.hpp"
 #include "dsp/frame.hpp"
 #include "dsp/level.hpp"
 
@@ -14,6 +15,9 @@ namespace parley::session {
 namespace {
 
 constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
+// Audio goes to the session 20 ms at a time (two frames), as Google's SDK examples send it: one
+// message and one wakeup of the io thread per 20 ms instead of per frame.
+constexpr std::size_t kSendSamples = 2 * kFrame;
 // How long the send path stays open after a frame the gate judged to be the user's voice.
 constexpr int kNearHoldFrames = 30;
 // Far-end frames at the start of a model turn during which local barge-in is not allowed.
@@ -27,6 +31,19 @@ constexpr int kStartNearFrames = 5;
 constexpr std::uint32_t kNearHistoryMask = (1u << 30) - 1;
 // The device's fade when it drops the render ring (RtBridgeOptions::flush_fade_ms default).
 constexpr int kDeviceFlushFadeMs = 5;
+
+// How long after its due time the dsp thread looks for a device callback's audio, and the shortest
+// sleep when the callback is late.
+constexpr std::chrono::microseconds kCallbackMargin{1000};
+constexpr std::chrono::microseconds kMinWait{1000};
+
+// Audio the far end's echo may be in waits this long for the evidence that it is the user.
+constexpr std::size_t kHeldFrames = 30;
+
+// What the server gets of audio judged not to be the user while the model plays (-30 dB).
+void fade(std::span<std::int16_t> pcm) {
+    for (auto& sample : pcm) sample = static_cast<std::int16_t>(sample / 32);
+}
 
 void drop_front(std::vector<std::int16_t>& v, std::size_t n) {
     v.erase(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n));
@@ -91,6 +108,8 @@ Result<std::unique_ptr<ConversationDsp>> ConversationDsp::create(
     }
     self->cancelled_.resize(kFrame);
     self->send_frame_.resize(kFrame);
+    self->send_buffer_.reserve(kSendSamples + (kHeldFrames + 1) * kFrame);
+    self->held_.reserve((kHeldFrames + 1) * kFrame);
     self->stereo_.resize(2 * kFrame);
     self->in_block_.resize(dsp::samples_per_frame(device.input_rate_hz()));
     self->ref_block_.resize(dsp::samples_per_frame(device.output_rate_hz()));
@@ -104,13 +123,20 @@ ConversationDsp::~ConversationDsp() {
 
 void ConversationDsp::start() {
     stop_.store(false);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this] {
+        name_this_thread("parley-dsp");
+        run();
+    });
 }
 
 void ConversationDsp::stop() {
     stop_.store(true);
     if (thread_.joinable())
         thread_.join();
+    if (!send_buffer_.empty()) {
+        send_(send_buffer_);
+        send_buffer_.clear();
+    }
     if (recorder_)
         (void)recorder_->close();
 }
@@ -142,7 +168,7 @@ void ConversationDsp::run() {
         const bool reference_ready = reference.available_to_read() >= ref_block_.size();
         if (captured < in_block_.size() ||
             (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(reference_ready ? 2 : 1));
+            wait_for_next_callback();
             continue;
         }
         (void)capture.read(in_block_);
@@ -159,10 +185,33 @@ void ConversationDsp::run() {
     }
 }
 
+double ConversationDsp::device_block_samples() const {
+    const auto stats = device_.stats();
+    return stats.callbacks > 0 ? static_cast<double>(stats.capture_samples) / stats.callbacks
+                               : static_cast<double>(in_block_.size());
+}
+
+void ConversationDsp::wait_for_next_callback() const {
+    // Sleeps until just after the device's next callback is due (the last one plus the mean
+    // block length), so the thread wakes about once per device block rather than polling. A
+    // late callback (or a device on a manual clock) costs a short sleep and another look.
+    using namespace std::chrono;
+    const auto period = duration_cast<nanoseconds>(
+        duration<double>(device_block_samples() / device_.input_rate_hz()));
+    const auto due = device_.last_callback_time() + period + kCallbackMargin;
+    const auto wait = std::clamp(due - Clock::steady().now(), nanoseconds(kMinWait),
+                                 std::max(period, nanoseconds(kMinWait)));
+    std::this_thread::sleep_for(wait);
+}
+
 void ConversationDsp::fill_render() {
     auto& ring = device_.render_ring();
     const auto rate = device_.output_rate_hz();
-    const auto target = dsp::ms_to_samples(config_.render_depth_ms, rate);
+    // The ring must outlast one device callback with a frame to spare, or every callback
+    // underruns and the model's voice plays slower, with gaps.
+    const auto target = std::max(dsp::ms_to_samples(config_.render_depth_ms, rate),
+                                 static_cast<std::size_t>(device_block_samples()) +
+                                     dsp::samples_per_frame(rate));
     while (ring.write_counter() - ring.read_counter() < target) {
         if (play_out_.empty()) {
             const auto turn = player_.current_turn();
@@ -225,6 +274,14 @@ std::size_t ConversationDsp::to_player_samples(double device_samples) const {
                                     0.5);
 }
 
+void ConversationDsp::send_audio(std::span<const std::int16_t> pcm) {
+    send_buffer_.insert(send_buffer_.end(), pcm.begin(), pcm.end());
+    if (send_buffer_.size() >= kSendSamples) {
+        send_(send_buffer_);
+        send_buffer_.clear();
+    }
+}
+
 void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
                                     std::span<const std::int16_t> ref) {
     mic_level_dbfs_.store(std::max(dsp::energy_dbfs(mic), -120.0));
@@ -237,26 +294,41 @@ void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
     // count as the user, however the gate judges them.
     far_run_frames_ = gate.far_active ? far_run_frames_ + 1 : 0;
     const bool settled = !gate.far_active || far_run_frames_ > kTurnStartHoldFrames;
-    near_history_ = ((near_history_ << 1) | (gate.converged && gate.near_dominant ? 1u : 0u)) &
-                    kNearHistoryMask;
-    const bool may_start = !gate.far_active || std::popcount(near_history_) >= kStartNearFrames;
+    const bool near_now = gate.converged && gate.near_dominant;
+    near_history_ = ((near_history_ << 1) | (near_now ? 1u : 0u)) & kNearHistoryMask;
+    const bool user_evident = std::popcount(near_history_) >= kStartNearFrames;
+    const bool may_start = !gate.far_active || user_evident;
     const auto event =
         detector_->process(cancelled_, voiced && gate.barge_in_allowed && settled, may_start);
     std::copy(cancelled_.begin(), cancelled_.end(), send_frame_.begin());
     gate_.duck(send_frame_);
     // The gate keeps the send path open for a while after the far end was silent, so the first
     // echo of a new model turn (before the canceller converged) would reach the server's VAD and
-    // interrupt the model. While the far end plays, send only what the gate recently judged to
-    // be the user.
-    if (gate.converged && gate.near_dominant) {
+    // interrupt the model. While the far end plays, the send path opens only on the evidence a
+    // local START needs (kStartNearFrames the gate judged to be the user): a residual-echo burst
+    // at a loud onset gives two or three. Until then the audio waits (up to kHeldFrames); when the
+    // path opens it goes out at once at full level, so the server's VAD hears the user's onset,
+    // and what leaves the wait unopened is sent faded (it was not the user).
+    if (user_evident || (near_now && near_frames_left_ > 0)) {
         near_frames_left_ = kNearHoldFrames;
     } else if (near_frames_left_ > 0) {
         --near_frames_left_;
     }
-    if (gate.far_active && near_frames_left_ == 0) {
-        for (auto& sample : send_frame_) sample = static_cast<std::int16_t>(sample / 32);
+    if (!gate.far_active || near_frames_left_ > 0) {
+        if (near_frames_left_ == 0)
+            fade(held_);
+        send_audio(held_);
+        held_.clear();
+        send_audio(send_frame_);
+    } else {
+        held_.insert(held_.end(), send_frame_.begin(), send_frame_.end());
+        if (held_.size() > kHeldFrames * kFrame) {
+            const auto oldest = std::span(held_).first(kFrame);
+            fade(oldest);
+            send_audio(oldest);
+            drop_front(held_, kFrame);
+        }
     }
-    send_(send_frame_);
     if (recorder_) {
         for (std::size_t i = 0; i < kFrame; ++i) {
             stereo_[2 * i] = mic[i];

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// ConversationDsp: the Conversation's dsp thread. Every 10 ms of capture it resamples the device's
-// microphone and echo reference to 16 kHz, cancels the echo, runs the echo gate, the local VAD and
-// SpeechDetector, sends the ducked frame to the session, and keeps the shallow render ring topped
-// up from the Player (24 kHz -> device rate). It reports what it sees to a DspObserver on the dsp
-// thread. Owned by Conversation; start()/stop() from the control thread.
+// ConversationDsp: the Conversation's dsp thread. It wakes once per device callback; for every
+// 10 ms of capture it resamples the device's microphone and echo reference to 16 kHz, cancels the
+// echo, runs the echo gate, the local VAD and SpeechDetector, sends the ducked audio to the
+// session (20 ms at a time), and keeps the shallow render ring topped up from the Player
+// (24 kHz -> device rate). It reports what it sees to a DspObserver on the dsp thread. Owned by
+// Conversation; start()/stop() from the control thread.
 #pragma once
 
 #include <atomic>
@@ -43,7 +44,8 @@ public:
 struct ConversationDspConfig {
     dsp::EchoMode echo_mode = dsp::kDefaultEchoMode;
     int echo_delay_ms = -1;    // -1: the device's input + output latency
-    int render_depth_ms = 30;  // audio kept queued in the render ring
+    int render_depth_ms = 30;  // audio kept queued in the render ring (at least a device block
+                               // and a frame)
     // On a local barge-in (the Player paused by on_speech_start), drop the render ring (the
     // device fades it out) and give the Player back what was not heard: the output falls
     // silent ~25 ms sooner. false: the ring plays out (bench/conversation_barge_in's "before").
@@ -77,6 +79,11 @@ private:
     ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
                     SendAudio send, ConversationDspConfig config);
     void run();
+    // The device's mean callback block so far, in samples (one frame until it has called back).
+    [[nodiscard]] double device_block_samples() const;
+    void wait_for_next_callback() const;
+    // Queues audio for the session; hands it over 20 ms at a time.
+    void send_audio(std::span<const std::int16_t> pcm);
     void fill_render();
     void process_frame(std::span<const std::int16_t> mic, std::span<const std::int16_t> ref);
     // A local barge-in paused the Player: drops the render ring and gives the Player back what
@@ -101,7 +108,7 @@ private:
     std::optional<dsp::SpeechDetector> detector_;
     std::optional<dsp::WavWriter> recorder_;
     std::vector<std::int16_t> mic16_, ref16_, in_block_, ref_block_, play24_, play_out_;
-    std::vector<std::int16_t> cancelled_, send_frame_, stereo_, scratch_;
+    std::vector<std::int16_t> cancelled_, send_frame_, send_buffer_, held_, stereo_, scratch_;
     std::optional<dsp::TurnId> audible_turn_;
     bool sounding_ = false;
     bool reference_seen_ = false;     // the device delivers a reference (see run())

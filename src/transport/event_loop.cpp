@@ -18,6 +18,7 @@
 
 #include "base/check.hpp"
 #include "base/log.hpp"
+#include "base/thread_name.hpp"
 #include "transport/internal.hpp"
 
 namespace net = boost::asio;
@@ -72,6 +73,7 @@ void EventLoop::start() {
     impl_->guard.emplace(impl_->ioc.get_executor());
     impl_->thread = std::thread([impl = impl_.get()] {
         impl->thread_id = std::this_thread::get_id();
+        name_this_thread("parley-io");
         // Handlers are noexcept by contract; one that throws anyway is logged, and the loop
         // goes on rather than taking the process down.
         for (;;) {
