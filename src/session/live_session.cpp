@@ -462,6 +462,11 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
             if (auto self = weak.lock()) {
                 std::erase_if(self->retiring,
                               [id](const auto& entry) { return entry.first == id; });
+                if (self->detached && self->retiring.empty() && !self->connection &&
+                    self->on_drained) {
+                    self->on_drained->set_value();
+                    self->on_drained.reset();
+                }
             }
         });
         return true;
@@ -696,6 +701,7 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
 
     // io: the session ends; the sink hears it once.
     void finish(SessionClosed closed) {
+        const auto closing_id = generation;
         ++generation;
         state = SessionState::kClosed;
         setup_timer.cancel();
@@ -711,12 +717,15 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         replay.clear();
         turn_open = false;
         turn_unfinished = false;
-        if (connection) {
-            if (connection->is_open())
-                connection->close(transport::kCloseNormal, "");
+        if (connection && connection->is_open()) {
+            // Kept until the peer answers the close frame, so an owner going away next waits
+            // for the handshake (detach()) instead of stopping the loop with the frame unsent.
+            connection->close(transport::kCloseNormal, "");
+            retiring.emplace_back(closing_id, std::move(connection));
+        } else if (connection) {
             loop.post([dead = std::shared_ptr<transport::WsConnection>(std::move(connection))] {});
         }
-        if (on_drained) {
+        if (on_drained && retiring.empty()) {
             on_drained->set_value();
             on_drained.reset();
         }
@@ -751,7 +760,6 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         ack_timer.cancel();
         recovering = false;
         drop_standby({});
-        retiring.clear();
         state = SessionState::kClosed;
         if (connection && connection->is_open()) {
             connection->close(transport::kCloseNormal, "");
@@ -760,6 +768,10 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         }
         ++generation;
         connection.reset();
+        if (!retiring.empty()) {  // close handshakes still running: forget_retiring() ends it
+            on_drained = std::move(drained);
+            return;
+        }
         drained->set_value();
     }
 

@@ -631,6 +631,24 @@ TEST(LiveSessionReconnectTest, GivesUpAfterTheConfiguredTimeWithAClearReason) {
     EXPECT_EQ(session.state(), SessionState::kClosed);
 }
 
+TEST(LiveSessionTest, DestroyedRightAfterCloseTheSessionStillSendsEverythingAndANormalClose) {
+    // What `parley talk` does at its end: close(), then the session goes away at once. The
+    // queued audio and the close frame must still reach the peer before the io loop stops.
+    ScriptedPeer peer;
+    RecordingSink sink;
+    {
+        LiveSession session(sink);
+        ASSERT_TRUE(open_with(session, sink, peer, config_for(peer.url())));
+        for (int i = 0; i < 100; ++i) session.send_audio(ramp(320, i));
+        session.audio_stream_end();
+        session.close();
+    }
+    const auto peer_closed = peer.wait_closed();
+    ASSERT_TRUE(peer_closed) << "the connection ended without a close frame";
+    EXPECT_EQ(peer_closed->code, 1000);
+    EXPECT_EQ(peer.messages().back(), R"({"realtimeInput":{"audioStreamEnd":true}})");
+}
+
 TEST(LiveSessionTest, DestroyingAnOpenSessionClosesItAndCallsTheSinkNoMore) {
     ScriptedPeer peer;
     RecordingSink sink;
