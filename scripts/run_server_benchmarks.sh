@@ -11,7 +11,8 @@
 # ONLY ("detector latency bargein concurrency nospeech memory": a subset to run),
 # OUT (BUILD_DIR/server_bench), NICE (-10 when root: server and load generator run at this
 # priority, so other work on a shared machine disturbs them less; 0 to turn off), SERVER_ARGS
-# (extra `parley serve` options for every server, e.g. "--work-threads 4 --decoders 8").
+# (extra `parley serve` options for every server, e.g. "--work-threads 4 --decoders 8"),
+# LOAD_ARGS (extra bench/server_load options for every run, e.g. "--chunk-ms 40").
 set -euo pipefail
 
 build=${1:-build}
@@ -26,6 +27,7 @@ bargeins=${BARGEINS:-10}
 idle_sessions=${IDLE_SESSIONS:-100}
 only=${ONLY:-"detector latency bargein concurrency nospeech memory"}
 read -r -a server_args <<<"${SERVER_ARGS:-}"
+read -r -a load_args <<<"${LOAD_ARGS:-}"
 if [[ $(id -u) == 0 ]]; then nice_level=${NICE:--10}; else nice_level=${NICE:-0}; fi
 # With the kernel's autogroup scheduling, nice values only rank processes within one session;
 # other sessions (a build in another terminal) still get an equal share. Raise this session's
@@ -94,9 +96,10 @@ run_load() {
     local name=$1
     shift
     local log="$out/$name.txt"
-    echo "+ server_load --url $server_url $* --server-pid $server_pid"
+    echo "+ server_load --url $server_url $* ${load_args[*]} --server-pid $server_pid"
     local status=0
-    nice -n "$nice_level" "$load" --url "$server_url" --server-pid "$server_pid" "$@" | tee "$log" || status=$?
+    nice -n "$nice_level" "$load" --url "$server_url" --server-pid "$server_pid" "$@" \
+        "${load_args[@]}" | tee "$log" || status=$?
     local result
     result=$(grep '^RESULT ' "$log" | tail -n 1 || true)
     echo "$name: ${result:-no result (exit $status)}" >>"$summary"
