@@ -272,6 +272,7 @@ Result<std::unique_ptr<LiveServer>> LiveServer::start(ServerOptions options) {
             return fail(synthesizer.error());
         impl->synthesizer.emplace(std::move(*synthesizer));
         RecognizerConfig recognizer_config;
+        recognizer_config.calibration = impl->synthesizer->calibration_speech_16k();
         recognizer_config.decoders = opts.recognizer_decoders;
         recognizer_config.preload_decoders =
             std::min(opts.recognizer_decoders, ServerOptions::recognizer_preload_decoders);

@@ -30,6 +30,8 @@
 
 #include <err.h>
 #include <pocketsphinx.h>
+#include <sphinxbase/cmn.h>
+#include <sphinxbase/feat.h>
 
 #include "base/log.hpp"
 #include "server/engine_error.hpp"
@@ -40,6 +42,7 @@ namespace detail {
 struct Decoder {
     cmd_ln_t* config = nullptr;
     ps_decoder_t* ps = nullptr;
+    std::vector<mfcc_t> start_mean;  // the cepstral mean every utterance starts from; empty: none
 
     Decoder() = default;
     Decoder(const Decoder&) = delete;
@@ -116,17 +119,46 @@ Result<std::unique_ptr<Decoder>> load_decoder(const RecognizerConfig& c) {
     const char* fwdflat = c.second_pass ? "yes" : "no";
     const char* bestpath = c.best_path ? "yes" : "no";
 
-    std::lock_guard lock(load_mutex());
     auto decoder = std::make_unique<Decoder>();
-    decoder->config =
-        cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-lm", lm.c_str(), "-dict",
-                    dict.c_str(), "-maxhmmpf", maxhmmpf.c_str(), "-pl_window", pl_window.c_str(),
-                    "-fwdflat", fwdflat, "-bestpath", bestpath, static_cast<char*>(nullptr));
-    if (decoder->config == nullptr)
-        return fail(EngineError::kDecoderInitFailed);
-    decoder->ps = ps_init(decoder->config);
-    if (decoder->ps == nullptr)
-        return fail(EngineError::kDecoderInitFailed);
+    {
+        std::lock_guard lock(load_mutex());
+        decoder->config = cmd_ln_init(nullptr, ps_args(), TRUE, "-hmm", hmm.c_str(), "-lm",
+                                      lm.c_str(), "-dict", dict.c_str(), "-maxhmmpf",
+                                      maxhmmpf.c_str(), "-pl_window", pl_window.c_str(), "-fwdflat",
+                                      fwdflat, "-bestpath", bestpath, static_cast<char*>(nullptr));
+        if (decoder->config == nullptr)
+            return fail(EngineError::kDecoderInitFailed);
+        decoder->ps = ps_init(decoder->config);
+        if (decoder->ps == nullptr)
+            return fail(EngineError::kDecoderInitFailed);
+    }
+    if (!c.calibration.empty()) {
+        // The same model and audio always leave the same mean: the first decoder that hears a
+        // calibration finds it (about a second of decoding), every later one copies it.
+        struct Calibrated {
+            std::string model_dir;
+            std::vector<int16_t> audio;
+            std::vector<mfcc_t> mean;
+        };
+        static std::mutex calibrated_mutex;
+        static std::vector<Calibrated> calibrated;
+        std::lock_guard lock(calibrated_mutex);
+        auto known = std::find_if(calibrated.begin(), calibrated.end(), [&](const auto& k) {
+            return k.model_dir == c.model_dir && k.audio == c.calibration;
+        });
+        if (known == calibrated.end()) {
+            if (ps_start_utt(decoder->ps) < 0 ||
+                ps_process_raw(decoder->ps, c.calibration.data(), c.calibration.size(), FALSE,
+                               FALSE) < 0 ||
+                ps_end_utt(decoder->ps) < 0)
+                return fail(EngineError::kDecoderInitFailed);
+            feat_t* feat = ps_get_feat(decoder->ps);
+            std::vector<mfcc_t> mean(static_cast<std::size_t>(feat_cepsize(feat)));
+            cmn_live_get(feat->cmn_struct, mean.data());
+            known = calibrated.insert(calibrated.end(), {c.model_dir, c.calibration, mean});
+        }
+        decoder->start_mean = known->mean;
+    }
     return decoder;
 }
 
@@ -241,6 +273,8 @@ std::string normalize_hypothesis(const char* hyp) {
 // Methods below run with the utterance's mutex held.
 Status start_locked(UtteranceState& u, std::unique_ptr<Decoder> decoder) {
     u.decoder = std::move(decoder);
+    if (!u.decoder->start_mean.empty())
+        cmn_live_set(ps_get_feat(u.decoder->ps)->cmn_struct, u.decoder->start_mean.data());
     if (ps_start_utt(u.decoder->ps) < 0)
         return fail(EngineError::kRecognitionFailed);
     return {};

@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/result.hpp"
 
@@ -33,6 +34,11 @@ struct RecognizerConfig {
     int phone_loop_window = 5;     // -pl_window (frames of phone-loop lookahead)
     bool second_pass = true;       // -fwdflat (flat-lexicon rescoring)
     bool best_path = true;         // -bestpath (lattice best path)
+    // 16 kHz speech decoded once per process (about a second); every utterance then starts
+    // from the cepstral mean it left, so a transcript never depends on what its decoder heard
+    // before (pocketsphinx's live mean otherwise carries over from one utterance, and session,
+    // to the next). Empty: the mean carries over.
+    std::vector<int16_t> calibration{};
     // Audio beyond this in one utterance is refused with EngineError::kUtteranceTooLong.
     std::chrono::milliseconds max_utterance{std::chrono::minutes(2)};
 };

@@ -21,6 +21,7 @@
 #include <flite/flite.h>
 
 #include "base/log.hpp"
+#include "dsp/frame.hpp"
 #include "dsp/resampler.hpp"
 #include "server/engine_error.hpp"
 
@@ -116,6 +117,20 @@ Result<std::vector<int16_t>> Synthesizer::synthesize(std::string_view text,
     delete_wave(wave);
     if (out.empty())
         return fail(EngineError::kSynthesisFailed);
+    return out;
+}
+
+std::vector<int16_t> Synthesizer::calibration_speech_16k() const {
+    constexpr std::string_view kText =
+        "Hello there. What time is it, and could you tell me a story?";
+    std::vector<int16_t> out;
+    for (const auto voice : {FliteVoice::kSlt, FliteVoice::kRms, FliteVoice::kAwb}) {
+        const auto pcm = synthesize(kText, voice);
+        if (!pcm)
+            continue;
+        const auto pcm_16k = dsp::resample(*pcm, kOutputRateHz, dsp::kInputRateHz);
+        out.insert(out.end(), pcm_16k.begin(), pcm_16k.end());
+    }
     return out;
 }
 

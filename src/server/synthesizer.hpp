@@ -28,6 +28,11 @@ public:
     [[nodiscard]] Result<std::vector<int16_t>> synthesize(std::string_view text,
                                                           FliteVoice voice) const;
 
+    // About ten seconds of ordinary speech at 16 kHz, one sentence in each voice: what the
+    // recognizer decodes once to find the cepstral mean every utterance starts from
+    // (RecognizerConfig::calibration).
+    [[nodiscard]] std::vector<int16_t> calibration_speech_16k() const;
+
 private:
     Synthesizer() = default;
 };

@@ -34,6 +34,14 @@ std::vector<int16_t> speech_16k(std::string_view text, FliteVoice voice) {
     return out;
 }
 
+const std::vector<int16_t>& calibration() {
+    static const auto audio = [] {
+        const auto synth = Synthesizer::create();
+        return synth ? synth->calibration_speech_16k() : std::vector<int16_t>{};
+    }();
+    return audio;
+}
+
 std::set<std::string> word_set(const std::string& text) {
     std::set<std::string> words;
     std::istringstream in(text);
@@ -55,7 +63,8 @@ Result<std::string> recognize(RecognizerPool& pool, std::span<const int16_t> pcm
 class RecognizerTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        auto created = RecognizerPool::create({.decoders = 2});
+        // Calibrated as `parley serve` runs it.
+        auto created = RecognizerPool::create({.decoders = 2, .calibration = calibration()});
         ASSERT_TRUE(created) << created.error().message();
         pool_ = new RecognizerPool(std::move(*created));
     }
@@ -130,6 +139,37 @@ TEST_F(RecognizerTest, StreamingGivesTheSameTextAsOneShot) {
     EXPECT_FALSE(streamed->empty());
     EXPECT_EQ(*streamed, *one_shot);
     EXPECT_EQ(*odd_chunks, *one_shot);
+}
+
+TEST(RecognizerPoolTest, ATranscriptDoesNotDependOnWhatItsDecoderHeardBefore) {
+    // One decoder serves every utterance, as it serves one session after another. Between
+    // hearings of the same question it hears other voices, quiet and loud; without calibration
+    // pocketsphinx's running cepstral mean carries them over and the question reads differently
+    // ("one is twelve times seven", then "let us tell time seven").
+    auto pool = RecognizerPool::create({.decoders = 1, .calibration = calibration()});
+    ASSERT_TRUE(pool);
+    const auto question = speech_16k("what is twelve times seven", FliteVoice::kSlt);
+    const auto first = recognize(*pool, question, k20msSamples);
+    ASSERT_TRUE(first);
+    const auto scaled = [](std::vector<int16_t> pcm, int numerator, int denominator) {
+        for (auto& s : pcm)
+            s = static_cast<int16_t>(std::clamp(s * numerator / denominator, -32768, 32767));
+        return pcm;
+    };
+    const std::vector<std::vector<int16_t>> others = {
+        scaled(
+            speech_16k("the weather in the mountains is cold and windy at night", FliteVoice::kAwb),
+            1, 20),
+        scaled(speech_16k("please remind me to call my sister tomorrow morning", FliteVoice::kRms),
+               3, 1),
+        scaled(speech_16k("tell me a story about a little robot", FliteVoice::kSlt), 1, 8),
+    };
+    for (const auto& other : others) {
+        ASSERT_TRUE(recognize(*pool, other, k20msSamples));
+        const auto again = recognize(*pool, question, k20msSamples);
+        ASSERT_TRUE(again);
+        EXPECT_EQ(*again, *first);
+    }
 }
 
 TEST_F(RecognizerTest, EmptyUtteranceIsEmptyText) {
