@@ -15,7 +15,7 @@ namespace parley::session {
 namespace {
 
 constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
-// Audio goes to the session 20 ms at a time (two frames), as Google's SDK examples send it: one
+// Audio goes to the session 20 ms at a time (two frames; the API recommends 20-100 ms): one
 // message and one wakeup of the io thread per 20 ms instead of per frame.
 constexpr std::size_t kSendSamples = 2 * kFrame;
 // How long the send path stays open after a frame the gate judged to be the user's voice.
@@ -133,6 +133,9 @@ void ConversationDsp::stop() {
     stop_.store(true);
     if (thread_.joinable())
         thread_.join();
+    fade(held_);  // still waiting for evidence that it was the user
+    send_buffer_.insert(send_buffer_.end(), held_.begin(), held_.end());
+    held_.clear();
     if (!send_buffer_.empty()) {
         send_(send_buffer_);
         send_buffer_.clear();
@@ -209,9 +212,9 @@ void ConversationDsp::fill_render() {
     const auto rate = device_.output_rate_hz();
     // The ring must outlast one device callback with a frame to spare, or every callback
     // underruns and the model's voice plays slower, with gaps.
-    const auto target = std::max(dsp::ms_to_samples(config_.render_depth_ms, rate),
-                                 static_cast<std::size_t>(device_block_samples()) +
-                                     dsp::samples_per_frame(rate));
+    const auto target =
+        std::max(dsp::ms_to_samples(config_.render_depth_ms, rate),
+                 static_cast<std::size_t>(device_block_samples()) + dsp::samples_per_frame(rate));
     while (ring.write_counter() - ring.read_counter() < target) {
         if (play_out_.empty()) {
             const auto turn = player_.current_turn();
