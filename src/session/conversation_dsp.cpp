@@ -133,13 +133,8 @@ void ConversationDsp::stop() {
     stop_.store(true);
     if (thread_.joinable())
         thread_.join();
-    fade(held_);  // still waiting for evidence that it was the user
-    send_buffer_.insert(send_buffer_.end(), held_.begin(), held_.end());
-    held_.clear();
-    if (!send_buffer_.empty()) {
-        send_(send_buffer_);
-        send_buffer_.clear();
-    }
+    release_held(/*user=*/false);  // still waiting for evidence that it was the user
+    flush_send();
     if (recorder_)
         (void)recorder_->close();
 }
@@ -279,10 +274,22 @@ std::size_t ConversationDsp::to_player_samples(double device_samples) const {
 
 void ConversationDsp::send_audio(std::span<const std::int16_t> pcm) {
     send_buffer_.insert(send_buffer_.end(), pcm.begin(), pcm.end());
-    if (send_buffer_.size() >= kSendSamples) {
-        send_(send_buffer_);
-        send_buffer_.clear();
-    }
+    if (send_buffer_.size() >= kSendSamples)
+        flush_send();
+}
+
+void ConversationDsp::flush_send() {
+    if (send_buffer_.empty())
+        return;
+    send_(send_buffer_);
+    send_buffer_.clear();
+}
+
+void ConversationDsp::release_held(bool user) {
+    if (!user)
+        fade(held_);
+    send_audio(held_);
+    held_.clear();
 }
 
 void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
@@ -318,10 +325,7 @@ void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
         --near_frames_left_;
     }
     if (!gate.far_active || near_frames_left_ > 0) {
-        if (near_frames_left_ == 0)
-            fade(held_);
-        send_audio(held_);
-        held_.clear();
+        release_held(/*user=*/near_frames_left_ > 0);
         send_audio(send_frame_);
     } else {
         held_.insert(held_.end(), send_frame_.begin(), send_frame_.end());

@@ -84,6 +84,10 @@ private:
     void wait_for_next_callback() const;
     // Queues audio for the session; hands it over 20 ms at a time.
     void send_audio(std::span<const std::int16_t> pcm);
+    void flush_send();
+    // Queues the audio held while the far end played: at full level when it was the user,
+    // faded when it was not.
+    void release_held(bool user);
     void fill_render();
     void process_frame(std::span<const std::int16_t> mic, std::span<const std::int16_t> ref);
     // A local barge-in paused the Player: drops the render ring and gives the Player back what

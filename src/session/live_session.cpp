@@ -452,6 +452,14 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
                 .message = message});
     }
 
+    // io: tells a detach() waiting for close handshakes that none is left.
+    void settle_drained() {
+        if (on_drained && !connection && retiring.empty()) {
+            on_drained->set_value();
+            on_drained.reset();
+        }
+    }
+
     bool forget_retiring(std::uint64_t id) {
         const auto it = std::find_if(retiring.begin(), retiring.end(),
                                      [id](const auto& entry) { return entry.first == id; });
@@ -462,11 +470,7 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
             if (auto self = weak.lock()) {
                 std::erase_if(self->retiring,
                               [id](const auto& entry) { return entry.first == id; });
-                if (self->detached && self->retiring.empty() && !self->connection &&
-                    self->on_drained) {
-                    self->on_drained->set_value();
-                    self->on_drained.reset();
-                }
+                self->settle_drained();
             }
         });
         return true;
@@ -725,10 +729,7 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
         } else if (connection) {
             loop.post([dead = std::shared_ptr<transport::WsConnection>(std::move(connection))] {});
         }
-        if (on_drained && retiring.empty()) {
-            on_drained->set_value();
-            on_drained.reset();
-        }
+        settle_drained();
         if (closed.error) {
             log::info("session: {}", closed.message);
         } else {
