@@ -174,11 +174,17 @@ void ConversationDsp::run() {
         reference_seen_ = reference_seen_ || got > 0;
         std::fill(ref_block_.begin() + static_cast<std::ptrdiff_t>(got), ref_block_.end(), 0);
         capture_rs_->process(in_block_, mic16_);
-        reference_rs_->process(ref_block_, ref16_);
-        while (mic16_.size() >= kFrame && ref16_.size() >= kFrame) {
-            process_frame(std::span(mic16_).first(kFrame), std::span(ref16_).first(kFrame));
+        // With headphones the reference is only recorded.
+        const bool reference_used = !echo_free() || recorder_.has_value();
+        if (reference_used)
+            reference_rs_->process(ref_block_, ref16_);
+        while (mic16_.size() >= kFrame && (!reference_used || ref16_.size() >= kFrame)) {
+            process_frame(std::span(mic16_).first(kFrame),
+                          reference_used ? std::span(ref16_).first(kFrame)
+                                         : std::span<const std::int16_t>{});
             drop_front(mic16_, kFrame);
-            drop_front(ref16_, kFrame);
+            if (reference_used)
+                drop_front(ref16_, kFrame);
         }
     }
 }
@@ -295,6 +301,41 @@ void ConversationDsp::release_held(bool user) {
 void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
                                     std::span<const std::int16_t> ref) {
     mic_level_dbfs_.store(std::max(dsp::energy_dbfs(mic), -120.0));
+    const auto event = echo_free() ? detect_and_send(mic) : cancel_vet_and_send(mic, ref);
+    if (recorder_) {
+        for (std::size_t i = 0; i < kFrame; ++i) {
+            stereo_[2 * i] = mic[i];
+            stereo_[2 * i + 1] = ref[i];
+        }
+        if (auto written = recorder_->write(stereo_); !written) {
+            log::warn("recording stopped: {}", written.error().message());
+            recorder_.reset();
+        }
+    }
+    const auto now = static_cast<double>(frames_.fetch_add(1) + 1) * 10.0;
+    const auto to_ms = [](std::uint64_t sample) {
+        return dsp::samples_to_ms(static_cast<double>(sample), dsp::kInputRateHz);
+    };
+    if (event.type == dsp::SpeechEventType::kStart) {
+        const bool was_paused = player_.paused();
+        observer_.on_speech_start(to_ms(event.onset_sample), now);
+        if (config_.drop_render_on_barge_in && sounding_ && !was_paused && player_.paused())
+            drop_render_for_pause(now);
+    } else if (event.type == dsp::SpeechEventType::kEnd) {
+        observer_.on_speech_end(to_ms(event.end_sample), now);
+    }
+    observer_.on_tick(now);
+}
+
+dsp::SpeechEvent ConversationDsp::detect_and_send(std::span<const std::int16_t> mic) {
+    const bool voiced = vad_->process(mic);
+    const auto event = detector_->process(mic, voiced, /*may_start=*/true);
+    send_audio(mic);
+    return event;
+}
+
+dsp::SpeechEvent ConversationDsp::cancel_vet_and_send(std::span<const std::int16_t> mic,
+                                                      std::span<const std::int16_t> ref) {
     aec_->analyze_render(ref);
     aec_->process_capture(mic, cancelled_);
     const auto& gate = gate_.process(ref, mic, cancelled_);
@@ -336,29 +377,7 @@ void ConversationDsp::process_frame(std::span<const std::int16_t> mic,
             drop_front(held_, kFrame);
         }
     }
-    if (recorder_) {
-        for (std::size_t i = 0; i < kFrame; ++i) {
-            stereo_[2 * i] = mic[i];
-            stereo_[2 * i + 1] = ref[i];
-        }
-        if (auto written = recorder_->write(stereo_); !written) {
-            log::warn("recording stopped: {}", written.error().message());
-            recorder_.reset();
-        }
-    }
-    const auto now = static_cast<double>(frames_.fetch_add(1) + 1) * 10.0;
-    const auto to_ms = [](std::uint64_t sample) {
-        return dsp::samples_to_ms(static_cast<double>(sample), dsp::kInputRateHz);
-    };
-    if (event.type == dsp::SpeechEventType::kStart) {
-        const bool was_paused = player_.paused();
-        observer_.on_speech_start(to_ms(event.onset_sample), now);
-        if (config_.drop_render_on_barge_in && sounding_ && !was_paused && player_.paused())
-            drop_render_for_pause(now);
-    } else if (event.type == dsp::SpeechEventType::kEnd) {
-        observer_.on_speech_end(to_ms(event.end_sample), now);
-    }
-    observer_.on_tick(now);
+    return event;
 }
 
 }  // namespace parley::session

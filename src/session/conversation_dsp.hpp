@@ -89,7 +89,17 @@ private:
     // faded when it was not.
     void release_held(bool user);
     void fill_render();
+    // One 10 ms frame: microphone and, unless echo_free() without a recording, reference.
     void process_frame(std::span<const std::int16_t> mic, std::span<const std::int16_t> ref);
+    // Headphones: the microphone hears only the user, so it goes to the VAD and the session as
+    // it is. (The echo gate, with no canceller whose reduction it could measure, would never
+    // trust it while the model plays.)
+    [[nodiscard]] bool echo_free() const { return config_.echo_mode == dsp::EchoMode::kOff; }
+    dsp::SpeechEvent detect_and_send(std::span<const std::int16_t> mic);
+    // A loudspeaker: cancels the echo, lets the gate vet the rest, and sends it (held or faded
+    // while it may be echo).
+    dsp::SpeechEvent cancel_vet_and_send(std::span<const std::int16_t> mic,
+                                         std::span<const std::int16_t> ref);
     // A local barge-in paused the Player: drops the render ring and gives the Player back what
     // the listener had not heard yet.
     void drop_render_for_pause(double now);

@@ -7,12 +7,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "dsp/frame.hpp"
+#include "dsp/level.hpp"
 #include "dsp/resampler.hpp"
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
@@ -78,15 +80,24 @@ std::vector<std::vector<std::int16_t>> story_sentences() {
 
 class ConversationDspTest : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override { start(dsp::kDefaultEchoMode); }
+    // The model's voice reaches the microphone through the simulated room, except with
+    // headphones (kOff), where the microphone hears only the user.
+    void start(dsp::EchoMode echo_mode) {
         device::SimulatedDeviceOptions options;
         options.pacing = device::Pacing::kManual;
-        options.echo_path = make_room_echo(kRateHz);
+        if (echo_mode != dsp::EchoMode::kOff)
+            options.echo_path = make_room_echo(kRateHz);
         device_ = std::make_unique<ScriptedDevice>(kRateHz, std::move(options));
         ASSERT_TRUE(device_->open());
         auto dsp = ConversationDsp::create(
             *device_, player_, observer_,
-            [this](std::span<const std::int16_t> pcm) { sent_.fetch_add(pcm.size()); }, {});
+            [this](std::span<const std::int16_t> pcm) {
+                sent_.fetch_add(pcm.size());
+                const std::lock_guard lock(sent_mutex_);
+                sent_audio_.insert(sent_audio_.end(), pcm.begin(), pcm.end());
+            },
+            {.echo_mode = echo_mode});
         ASSERT_TRUE(dsp) << dsp.error().message();
         dsp_ = std::move(*dsp);
         ASSERT_TRUE(device_->start());
@@ -112,7 +123,14 @@ protected:
     dsp::Player player_;
     Observer observer_;
     std::atomic<std::size_t> sent_{0};
+    std::mutex sent_mutex_;
+    std::vector<std::int16_t> sent_audio_;  // what went to the session, in order
     std::unique_ptr<ConversationDsp> dsp_;
+};
+
+class HeadphonesDspTest : public ConversationDspTest {
+protected:
+    void SetUp() override { start(dsp::EchoMode::kOff); }
 };
 
 TEST_F(ConversationDspTest, TheModelsEchoIsNotSpeechButTheUserOverItIs) {
@@ -219,6 +237,33 @@ TEST_F(ConversationDspTest, ALocalBargeInDropsTheRenderRingAndTheResumeLosesNoth
     run_ms(speech_ms - static_cast<int>(heard_ms) + 500);
     EXPECT_NEAR(player_.played_ms(5), speech_ms, 1.0);
     EXPECT_EQ(player_.queued_samples(), 0u);
+}
+
+// With headphones the microphone hears no echo: the user interrupts the model from its first
+// words, and the server hears them at full level (the echo gate, with no canceller to measure,
+// would keep both closed while the model plays).
+TEST_F(HeadphonesDspTest, TheUserInterruptsAtOnceAndIsSentAtFullLevel) {
+    ASSERT_TRUE(player_.push(4, model_speech()));
+    run_ms(500);
+    const auto user = test::speak("stop, what is two plus two");
+    const std::size_t said_at = sent_.load();
+    device_->say(user);
+    run_ms(static_cast<int>(user.size() / 16) + 200);
+    EXPECT_EQ(observer_.starts.load(), 1) << "the user's voice over the model was not heard";
+    std::size_t first_loud = 0;  // flite begins with a pause
+    while (first_loud + 160 < user.size() &&
+           dsp::energy_dbfs(std::span(user).subspan(first_loud, 160)) < -40.0) {
+        first_loud += 160;
+    }
+    // "st" is not voiced: the onset is the vowel's.
+    const double said_ms = 500.0 + static_cast<double>(first_loud) / 16;
+    EXPECT_GE(observer_.last_onset_ms.load(), said_ms);
+    EXPECT_LE(observer_.last_onset_ms.load(), said_ms + 300.0);
+    const std::lock_guard lock(sent_mutex_);
+    ASSERT_GE(sent_audio_.size(), said_at + user.size());
+    const auto sent = std::span(sent_audio_).subspan(said_at, user.size());
+    EXPECT_NEAR(dsp::energy_dbfs(sent), dsp::energy_dbfs(user), 1.0)
+        << "the user's voice was not sent as it was said";
 }
 
 TEST_F(ConversationDspTest, ARenderFlushSilencesTheOutputAtOnce) {
