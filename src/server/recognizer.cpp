@@ -77,6 +77,7 @@ struct UtteranceState : std::enable_shared_from_this<UtteranceState> {
     Phase phase = Phase::kOpen;        // guarded by mutex
     std::unique_ptr<Decoder> decoder;  // by mutex; utterance started when set
     std::vector<int16_t> queued;       // by mutex
+    std::vector<int16_t> partial;      // by mutex; less than a kFeedSamples block, not yet fed
     std::size_t total_samples = 0;     // by mutex
     Utterance::FinishHandler done;     // by mutex; set while kWaiting
 };
@@ -91,8 +92,11 @@ using detail::RecognizerPoolState;
 using detail::UtteranceState;
 
 constexpr int kSampleRateHz = 16000;
-// Decode queued audio in 100 ms slices so cancel() can stop a long catch-up quickly.
-constexpr std::size_t kSliceSamples = kSampleRateHz / 10;
+// pocketsphinx gets the audio in blocks of this size, counted from the utterance's start:
+// its running cepstral mean is updated per call, so blocks that followed the arrival of the
+// audio (or a decoder's late start) made the same words decode differently from run to run.
+// Between blocks, cancel() can stop a long catch-up.
+constexpr std::size_t kFeedSamples = kSampleRateHz / 50;
 
 std::mutex& load_mutex() {
     static std::mutex mutex;
@@ -280,17 +284,32 @@ Status start_locked(UtteranceState& u, std::unique_ptr<Decoder> decoder) {
     return {};
 }
 
+Status feed_locked(UtteranceState& u, std::span<const int16_t> block) {
+    if (u.cancel_requested.load(std::memory_order_relaxed))
+        return fail(EngineError::kCancelled);
+    if (ps_process_raw(u.decoder->ps, block.data(), block.size(), FALSE, FALSE) < 0)
+        return fail(EngineError::kRecognitionFailed);
+    return {};
+}
+
+// Feeds whole kFeedSamples blocks; what is left waits in u.partial for more.
 Status process_locked(UtteranceState& u, std::span<const int16_t> pcm) {
-    while (!pcm.empty()) {
-        if (u.cancel_requested.load(std::memory_order_relaxed)) {
-            return fail(EngineError::kCancelled);
-        }
-        const auto n = std::min(pcm.size(), kSliceSamples);
-        if (ps_process_raw(u.decoder->ps, pcm.data(), n, FALSE, FALSE) < 0) {
-            return fail(EngineError::kRecognitionFailed);
-        }
-        pcm = pcm.subspan(n);
+    if (!u.partial.empty()) {
+        const auto take = std::min(pcm.size(), kFeedSamples - u.partial.size());
+        u.partial.insert(u.partial.end(), pcm.begin(), pcm.begin() + static_cast<long>(take));
+        pcm = pcm.subspan(take);
+        if (u.partial.size() < kFeedSamples)
+            return {};
+        auto status = feed_locked(u, u.partial);
+        u.partial.clear();
+        if (!status)
+            return status;
     }
+    for (; pcm.size() >= kFeedSamples; pcm = pcm.subspan(kFeedSamples)) {
+        if (auto status = feed_locked(u, pcm.first(kFeedSamples)); !status)
+            return status;
+    }
+    u.partial.assign(pcm.begin(), pcm.end());
     return {};
 }
 
@@ -304,6 +323,12 @@ Status drain_locked(UtteranceState& u) {
 }
 
 Result<std::string> end_locked(UtteranceState& u) {
+    auto last = u.partial.empty() ? Status{} : feed_locked(u, u.partial);
+    u.partial.clear();
+    if (!last) {
+        (void)ps_end_utt(u.decoder->ps);
+        return tl::unexpected(last.error());
+    }
     if (ps_end_utt(u.decoder->ps) < 0)
         return fail(EngineError::kRecognitionFailed);
     int32 score = 0;
@@ -502,6 +527,7 @@ void Utterance::cancel() {
         }
         u.phase = Phase::kClosed;
         u.queued.clear();
+        u.partial.clear();
         if (u.decoder)
             (void)ps_end_utt(u.decoder->ps);
         to_release = std::move(u.decoder);

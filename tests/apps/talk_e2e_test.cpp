@@ -78,5 +78,60 @@ TEST(TalkEndToEnd, ASpokenQuestionIsAnsweredIntoTheOutputFile) {
               static_cast<double>(input.size()) / kSpeechRateHz - 0.2);
 }
 
+std::vector<nlohmann::json> transcript_entries(const std::string& path) {
+    std::ifstream lines(path);
+    std::vector<nlohmann::json> entries;
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty())
+            entries.push_back(nlohmann::json::parse(line));
+    }
+    return entries;
+}
+
+// With --input (as with --headphones) the microphone hears no echo: a user who talks over the
+// story interrupts it, and the next question is answered.
+TEST(TalkEndToEnd, TheUserInterruptsTheStoryAndIsAnswered) {
+    const auto dir = fresh_directory("talk-e2e-barge-in");
+    const auto request = speak("tell me a story");
+    const auto question = speak("what is twelve times seven");
+    Samples input(ms_to_samples(500, kSpeechRateHz), 0);
+    input.insert(input.end(), request.begin(), request.end());
+    input.resize(input.size() + ms_to_samples(6000, kSpeechRateHz), 0);  // the story begins
+    input.insert(input.end(), question.begin(), question.end());
+    input.resize(input.size() + ms_to_samples(1500, kSpeechRateHz), 0);
+    const auto wav = dir + "/input.wav";
+    ASSERT_TRUE(write_wav(wav, input, kSpeechRateHz));
+    const auto transcript = dir + "/t.jsonl";
+
+    const auto run = run_parley({"talk", "--input", wav, "--output", dir + "/reply.wav",
+                                 "--transcript", transcript, "--timeout", "60"},
+                                dir);
+    ASSERT_EQ(run.exit_code, 0) << "stdout:\n" << run.out << "stderr:\n" << run.err;
+    const auto entries = transcript_entries(transcript);
+    int story = -1;
+    int answer = -1;
+    for (int i = 0; i < static_cast<int>(entries.size()); ++i) {
+        const auto& entry = entries[static_cast<std::size_t>(i)];
+        if (entry.value("who", std::string{}) != "model")
+            continue;
+        if (story < 0)
+            story = i;
+        else if (answer < 0)
+            answer = i;
+    }
+    ASSERT_GE(story, 0) << run.out;
+    const auto& told = entries[static_cast<std::size_t>(story)];
+    EXPECT_TRUE(told.value("interrupted", false)) << "the story was not interrupted:\n" << run.out;
+    EXPECT_LT(told.value("end_ms", 0L) - told.value("start_ms", 0L), 20000L)
+        << "the story played on:\n" << run.out;
+    ASSERT_GE(answer, 0) << "the question was not answered:\n" << run.out;
+    // The offline recognizer may mishear words said over the story; that it heard a question
+    // after it and answered is what this test is about.
+    const auto& asked = entries[static_cast<std::size_t>(answer - 1)];
+    EXPECT_EQ(asked.value("who", std::string{}), "user") << run.out;
+    EXPECT_NE(asked.value("text", std::string{}).find("seven"), std::string::npos) << run.out;
+    EXPECT_GT(asked.value("start_ms", 0L), told.value("start_ms", 0L)) << run.out;
+}
+
 }  // namespace
 }  // namespace parley::test
