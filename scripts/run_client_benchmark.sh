@@ -40,8 +40,10 @@ if [[ ! -f $root/tests/conformance/node_modules/@google/genai/package.json ]]; t
 fi
 mkdir -p "$out"
 
-# The input: flite speech (parley say), repeated and cut to exactly SECONDS at 16 kHz.
-input="$out/input_${seconds}s.wav"
+# The input: flite speech (parley say), repeated and cut to SECONDS - 2 at 16 kHz, then 2 s of
+# silence, so the user's last words have ended before the model's turn does (parley talk waits
+# for an answer to words said after it).
+input="$out/input_${seconds}s_v2.wav"
 if [[ ! -f $input ]]; then
     "$parley" say --rate 16000 --out "$out/paragraph.wav" \
         "Good morning. I would like to plan a trip to the coast next weekend. We are four people, \
@@ -54,13 +56,13 @@ src, dst, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
 with wave.open(src) as w:
     rate, frames = w.getframerate(), w.readframes(w.getnframes())
 gap = b"\0\0" * (rate // 2)  # half a second between repeats
-need = int(seconds * rate) * 2
+need = int((seconds - 2) * rate) * 2
 data = b""
 while len(data) < need:
     data += frames + gap
 with wave.open(dst, "wb") as w:
     w.setnchannels(1); w.setsampwidth(2); w.setframerate(rate)
-    w.writeframes(data[:need])
+    w.writeframes(data[:need] + b"\0\0" * (2 * rate))
 EOF
 fi
 

@@ -3,6 +3,7 @@
 #include "session/conversation.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include "base/log.hpp"
 #include "dsp/frame.hpp"
@@ -137,10 +138,12 @@ void Conversation::flush_user_line(TurnId turn, std::vector<ConversationEvent>& 
                                    bool incomplete) {
     if (user_text_.empty())
         return;
+    const auto [start_ms, end_ms] = user_line_span();
+    user_line_span_.reset();
     TranscriptLine line{.who = "user",
                         .text = trim_text(user_text_),
-                        .start_ms = std::max(0.0, user_start_ms_),
-                        .end_ms = std::max(user_start_ms_, user_end_ms_),
+                        .start_ms = start_ms,
+                        .end_ms = end_ms,
                         .interrupted = false,
                         .turn = turn,
                         .incomplete = incomplete};
@@ -227,14 +230,20 @@ void Conversation::finish_lines_in_progress(std::vector<ConversationEvent>& out)
     }
 }
 
+std::pair<double, double> Conversation::user_line_span() const {
+    if (user_line_span_)
+        return *user_line_span_;
+    const double start = std::max(0.0, user_start_ms_);
+    return {start, std::max(start, user_end_ms_)};
+}
+
 ConversationEvent Conversation::partial_event(const std::string& who, TurnId turn) {
     TranscriptLine line;
     line.who = who;
     line.turn = turn;
     if (who == "user") {
         line.text = trim_text(user_text_);
-        line.start_ms = std::max(0.0, user_start_ms_);
-        line.end_ms = std::max(line.start_ms, user_end_ms_);
+        std::tie(line.start_ms, line.end_ms) = user_line_span();
     } else {
         const auto& entry = model_turn(turn);
         line.text = trim_text(entry.text);
@@ -372,6 +381,10 @@ void Conversation::on_closed(const SessionClosed& closed) {
 
 void Conversation::on_speech_start(double onset_ms, double now) {
     std::lock_guard lock(mutex_);
+    // The words heard so far wait for their turn to end (a barge-in ends it now): they keep the
+    // times of the speech they were said in.
+    if (!user_text_.empty() && !user_line_span_)
+        user_line_span_ = user_line_span();
     user_speaking_ = true;
     user_start_ms_ = onset_ms;
     const auto playing = player_.current_turn();

@@ -91,6 +91,8 @@ private:
     void finish_lines_in_progress(std::vector<ConversationEvent>& out);
     // The line in progress of `who` ("user", or "model" for `turn`), as a kTranscriptPartial.
     ConversationEvent partial_event(const std::string& who, TurnId turn);
+    // When the pending user text was said (start, end in ms). With mutex_ held.
+    [[nodiscard]] std::pair<double, double> user_line_span() const;
 
     device::Device& device_;
     ConversationSink& sink_;
@@ -110,6 +112,9 @@ private:
     std::string user_text_;
     double user_start_ms_ = -1;
     double user_end_ms_ = -1;
+    // Start and end of the speech the pending user text was said in, fixed when the user speaks
+    // again before the line is written.
+    std::optional<std::pair<double, double>> user_line_span_;
     bool user_speaking_ = false;
     // Barge-in in progress.
     bool paused_ = false;

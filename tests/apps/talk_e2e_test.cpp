@@ -92,7 +92,7 @@ std::vector<nlohmann::json> transcript_entries(const std::string& path) {
 // story interrupts it, and the next question is answered.
 TEST(TalkEndToEnd, TheUserInterruptsTheStoryAndIsAnswered) {
     const auto dir = fresh_directory("talk-e2e-barge-in");
-    const auto request = speak("tell me a story");
+    const auto request = speak("tell me a story please");
     const auto question = speak("what is twelve times seven");
     Samples input(ms_to_samples(500, kSpeechRateHz), 0);
     input.insert(input.end(), request.begin(), request.end());
@@ -124,6 +124,12 @@ TEST(TalkEndToEnd, TheUserInterruptsTheStoryAndIsAnswered) {
     EXPECT_TRUE(told.value("interrupted", false)) << "the story was not interrupted:\n" << run.out;
     EXPECT_LT(told.value("end_ms", 0L) - told.value("start_ms", 0L), 20000L)
         << "the story played on:\n" << run.out;
+    // The request's line keeps its own times, though the user spoke again before it was written.
+    ASSERT_GE(story, 1);
+    const auto& request_line = entries[static_cast<std::size_t>(story - 1)];
+    EXPECT_LT(request_line.value("start_ms", 0L), 1000L) << run.out;
+    EXPECT_GT(request_line.value("end_ms", 0L), request_line.value("start_ms", 0L)) << run.out;
+    EXPECT_LE(request_line.value("end_ms", 0L), told.value("start_ms", 0L)) << run.out;
     ASSERT_GE(answer, 0) << "the question was not answered:\n" << run.out;
     // The offline recognizer may mishear words said over the story; that it heard a question
     // after it and answered is what this test is about.
