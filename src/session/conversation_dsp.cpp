@@ -15,8 +15,8 @@ namespace parley::session {
 namespace {
 
 constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
-// Audio goes to the session 20 ms at a time (two frames; the API recommends 20-100 ms): one
-// message and one wakeup of the io thread per 20 ms instead of per frame.
+// Audio goes to the session at least 20 ms at a time (the API recommends 20-100 ms), a device
+// block's worth when its blocks are longer: one message and one wakeup of the io thread each.
 constexpr std::size_t kSendSamples = 2 * kFrame;
 // How long the send path stays open after a frame the gate judged to be the user's voice.
 constexpr int kNearHoldFrames = 30;
@@ -186,6 +186,10 @@ void ConversationDsp::run() {
             if (reference_used)
                 drop_front(ref16_, kFrame);
         }
+        // One message per device block (and at least 20 ms): the frames of a block are ready
+        // together, and each message wakes the io thread.
+        if (send_buffer_.size() >= kSendSamples)
+            flush_send();
     }
 }
 
@@ -280,8 +284,6 @@ std::size_t ConversationDsp::to_player_samples(double device_samples) const {
 
 void ConversationDsp::send_audio(std::span<const std::int16_t> pcm) {
     send_buffer_.insert(send_buffer_.end(), pcm.begin(), pcm.end());
-    if (send_buffer_.size() >= kSendSamples)
-        flush_send();
 }
 
 void ConversationDsp::flush_send() {

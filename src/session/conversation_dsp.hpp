@@ -82,7 +82,7 @@ private:
     // The device's mean callback block so far, in samples (one frame until it has called back).
     [[nodiscard]] double device_block_samples() const;
     void wait_for_next_callback() const;
-    // Queues audio for the session; hands it over 20 ms at a time.
+    // Queues audio for the session; run() hands it over once per device block, 20 ms at least.
     void send_audio(std::span<const std::int16_t> pcm);
     void flush_send();
     // Queues the audio held while the far end played: at full level when it was the user,
