@@ -277,6 +277,11 @@ std::string normalize_hypothesis(const char* hyp) {
 // Methods below run with the utterance's mutex held.
 Status start_locked(UtteranceState& u, std::unique_ptr<Decoder> decoder) {
     u.decoder = std::move(decoder);
+    // A new stream: the front end's noise estimate (spectral subtraction and its silence
+    // detector) starts afresh, as the cepstral mean below does, instead of carrying over what
+    // this decoder heard before.
+    if (ps_start_stream(u.decoder->ps) < 0)
+        return fail(EngineError::kRecognitionFailed);
     if (!u.decoder->start_mean.empty())
         cmn_live_set(ps_get_feat(u.decoder->ps)->cmn_struct, u.decoder->start_mean.data());
     if (ps_start_utt(u.decoder->ps) < 0)

@@ -15,6 +15,7 @@
 #include "server/builtin_brain.hpp"
 #include "server/engine_error.hpp"
 #include "server/synthesizer.hpp"
+#include "support/test_audio.hpp"
 
 namespace parley::server {
 namespace {
@@ -143,9 +144,10 @@ TEST_F(RecognizerTest, StreamingGivesTheSameTextAsOneShot) {
 
 TEST(RecognizerPoolTest, ATranscriptDoesNotDependOnWhatItsDecoderHeardBefore) {
     // One decoder serves every utterance, as it serves one session after another. Between
-    // hearings of the same question it hears other voices, quiet and loud; without calibration
-    // pocketsphinx's running cepstral mean carries them over and the question reads differently
-    // ("one is twelve times seven", then "let us tell time seven").
+    // hearings of the same question it hears other voices, quiet and loud, and a noisy room;
+    // without calibration pocketsphinx's running cepstral mean carries them over and the question
+    // reads differently ("one is twelve times seven", then "let us tell time seven"), and without
+    // a new stream per utterance so does its front end's noise estimate.
     auto pool = RecognizerPool::create({.decoders = 1, .calibration = calibration()});
     ASSERT_TRUE(pool);
     const auto question = speech_16k("what is twelve times seven", FliteVoice::kSlt);
@@ -163,6 +165,8 @@ TEST(RecognizerPoolTest, ATranscriptDoesNotDependOnWhatItsDecoderHeardBefore) {
         scaled(speech_16k("please remind me to call my sister tomorrow morning", FliteVoice::kRms),
                3, 1),
         scaled(speech_16k("tell me a story about a little robot", FliteVoice::kSlt), 1, 8),
+        test::pink_noise(3 * 16000, 2000.0, 5),
+        speech_16k("tell me a story please", FliteVoice::kSlt),
     };
     for (const auto& other : others) {
         ASSERT_TRUE(recognize(*pool, other, k20msSamples));
