@@ -92,10 +92,10 @@ using detail::RecognizerPoolState;
 using detail::UtteranceState;
 
 constexpr int kSampleRateHz = 16000;
-// pocketsphinx gets the audio in blocks of this size, counted from the utterance's start:
-// its running cepstral mean is updated per call, so blocks that followed the arrival of the
-// audio (or a decoder's late start) made the same words decode differently from run to run.
-// Between blocks, cancel() can stop a long catch-up.
+// pocketsphinx gets the audio in blocks of this size, counted from the utterance's start, so
+// what it decodes does not depend on how the audio arrived or when a decoder was free: it
+// updates its running cepstral mean per call (once past a high-water mark). Between blocks,
+// cancel() can stop a long catch-up.
 constexpr std::size_t kFeedSamples = kSampleRateHz / 50;
 
 std::mutex& load_mutex() {

@@ -144,10 +144,9 @@ TEST_F(RecognizerTest, StreamingGivesTheSameTextAsOneShot) {
 
 TEST(RecognizerPoolTest, ATranscriptDoesNotDependOnWhatItsDecoderHeardBefore) {
     // One decoder serves every utterance, as it serves one session after another. Between
-    // hearings of the same question it hears other voices, quiet and loud, and a noisy room;
-    // without calibration pocketsphinx's running cepstral mean carries them over and the question
-    // reads differently ("one is twelve times seven", then "let us tell time seven"), and without
-    // a new stream per utterance so does its front end's noise estimate.
+    // hearings of the same question it hears other voices, quiet and loud, a noisy room and a
+    // request; without calibration pocketsphinx's running cepstral mean carries them over and the
+    // question reads differently ("one is twelve times seven", then "let us tell time seven").
     auto pool = RecognizerPool::create({.decoders = 1, .calibration = calibration()});
     ASSERT_TRUE(pool);
     const auto question = speech_16k("what is twelve times seven", FliteVoice::kSlt);
