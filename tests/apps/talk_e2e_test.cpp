@@ -131,9 +131,9 @@ TEST(TalkEndToEnd, TheUserInterruptsTheStoryAndIsAnswered) {
     EXPECT_GT(request_line.value("end_ms", 0L), request_line.value("start_ms", 0L)) << run.out;
     EXPECT_LE(request_line.value("end_ms", 0L), told.value("start_ms", 0L)) << run.out;
     ASSERT_GE(answer, 0) << "the question was not answered:\n" << run.out;
-    // How the offline recognizer reads the question depends on flite's rendering of it (which
-    // varies with what flite synthesized before in this process); that a question was heard over
-    // the story and answered is what this test is about.
+    // How the offline recognizer reads the question depends on flite's rendering of it, which
+    // has differed between runs of this binary; that a question was heard over the story and
+    // answered is what this test is about.
     const auto& asked = entries[static_cast<std::size_t>(answer - 1)];
     EXPECT_EQ(asked.value("who", std::string{}), "user") << run.out;
     EXPECT_NE(asked.value("text", std::string{}).find("seven"), std::string::npos) << run.out;
