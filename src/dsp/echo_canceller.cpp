@@ -2,6 +2,7 @@
 #include "dsp/echo_canceller.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -87,6 +88,7 @@ struct EchoCanceller::Impl {
     std::vector<std::int16_t> history;
     std::uint64_t render_written = 0;
     std::vector<std::int16_t> reference;
+    std::array<std::int16_t, kFrame> linear{};  // the last frame before residual suppression
     // kSpeexResidual state: leakage of the linear filter (residual / echo estimate energy),
     // the decaying echo-estimate energy, and the gain applied at the end of the last frame.
     double leakage = 1.0;
@@ -320,6 +322,7 @@ void EchoCanceller::process_capture(std::span<const std::int16_t> capture,
         std::int16_t in[kFrame];
         std::copy(capture.begin(), capture.end(), in);
         speex_echo_cancellation(s.echo, in, s.reference.data(), out.data());
+        std::copy(out.begin(), out.end(), s.linear.begin());
         if (s.preprocess != nullptr)
             speex_preprocess_run(s.preprocess, out.data());
         if (s.config.mode == EchoMode::kSpeexResidual)
@@ -338,6 +341,12 @@ void EchoCanceller::process_capture(std::span<const std::int16_t> capture,
     } else if (capture.data() != out.data()) {
         std::copy(capture.begin(), capture.end(), out.begin());
     }
+}
+
+std::span<const std::int16_t> EchoCanceller::linear_output() const {
+    return is_speex(impl_->config.mode) && impl_->echo != nullptr
+               ? std::span<const std::int16_t>(impl_->linear)
+               : std::span<const std::int16_t>{};
 }
 
 void EchoCanceller::set_stream_delay_ms(int delay_ms) {

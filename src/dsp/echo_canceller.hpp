@@ -105,6 +105,10 @@ public:
     // be the same memory as `capture`). Does not allocate.
     void process_capture(std::span<const std::int16_t> capture, std::span<std::int16_t> out);
 
+    // speexdsp modes: the last process_capture() frame as the linear filter left it, before any
+    // residual suppression (which can cut the user's voice under loud echo); empty otherwise.
+    [[nodiscard]] std::span<const std::int16_t> linear_output() const;
+
     // Sets the render-to-capture delay (clamped to [0, max_delay_ms]). speexdsp: moves the
     // reference; webrtc: passed on each frame (its delay-agnostic mode refines it).
     void set_stream_delay_ms(int delay_ms);

@@ -341,7 +341,8 @@ dsp::SpeechEvent ConversationDsp::cancel_vet_and_send(std::span<const std::int16
     aec_->analyze_render(ref);
     aec_->process_capture(mic, cancelled_);
     const auto& gate = gate_.process(ref, mic, cancelled_);
-    const bool voiced = vad_->process(cancelled_);
+    const auto linear = aec_->linear_output();
+    const bool voiced = vad_->process(linear.empty() ? std::span<const std::int16_t>(cancelled_) : linear);
     // The canceller re-adapts at the start of each model turn (after a pause its residual
     // echo is louder for a moment): the first kTurnStartHoldFrames of far-end playback never
     // count as the user, however the gate judges them.
