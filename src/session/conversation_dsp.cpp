@@ -179,9 +179,9 @@ void ConversationDsp::run() {
         if (reference_used)
             reference_rs_->process(ref_block_, ref16_);
         while (mic16_.size() >= kFrame && (!reference_used || ref16_.size() >= kFrame)) {
-            process_frame(std::span(mic16_).first(kFrame),
-                          reference_used ? std::span(ref16_).first(kFrame)
-                                         : std::span<const std::int16_t>{});
+            const auto ref = reference_used ? std::span<const std::int16_t>(ref16_).first(kFrame)
+                                            : std::span<const std::int16_t>{};
+            process_frame(std::span(mic16_).first(kFrame), ref);
             drop_front(mic16_, kFrame);
             if (reference_used)
                 drop_front(ref16_, kFrame);
@@ -341,8 +341,13 @@ dsp::SpeechEvent ConversationDsp::cancel_vet_and_send(std::span<const std::int16
     aec_->analyze_render(ref);
     aec_->process_capture(mic, cancelled_);
     const auto& gate = gate_.process(ref, mic, cancelled_);
+    // The VAD hears the canceller's linear output: its residual suppressor can cut a short word
+    // said under a loud syllable of the model by more than 10 dB ("Stop." kept 2 voiced frames and
+    // START waited for the next word). The gate, which judges the suppressed output, still vets
+    // every frame.
     const auto linear = aec_->linear_output();
-    const bool voiced = vad_->process(linear.empty() ? std::span<const std::int16_t>(cancelled_) : linear);
+    const bool voiced =
+        vad_->process(linear.empty() ? std::span<const std::int16_t>(cancelled_) : linear);
     // The canceller re-adapts at the start of each model turn (after a pause its residual
     // echo is louder for a moment): the first kTurnStartHoldFrames of far-end playback never
     // count as the user, however the gate judges them.

@@ -123,7 +123,8 @@ TEST(TalkEndToEnd, TheUserInterruptsTheStoryAndIsAnswered) {
     const auto& told = entries[static_cast<std::size_t>(story)];
     EXPECT_TRUE(told.value("interrupted", false)) << "the story was not interrupted:\n" << run.out;
     EXPECT_LT(told.value("end_ms", 0L) - told.value("start_ms", 0L), 20000L)
-        << "the story played on:\n" << run.out;
+        << "the story played on:\n"
+        << run.out;
     // The request's line keeps its own times, though the user spoke again before it was written.
     ASSERT_GE(story, 1);
     const auto& request_line = entries[static_cast<std::size_t>(story - 1)];

@@ -90,14 +90,14 @@ protected:
             options.echo_path = make_room_echo(kRateHz);
         device_ = std::make_unique<ScriptedDevice>(kRateHz, std::move(options));
         ASSERT_TRUE(device_->open());
-        auto dsp = ConversationDsp::create(
-            *device_, player_, observer_,
-            [this](std::span<const std::int16_t> pcm) {
-                sent_.fetch_add(pcm.size());
-                const std::lock_guard lock(sent_mutex_);
-                sent_audio_.insert(sent_audio_.end(), pcm.begin(), pcm.end());
-            },
-            {.echo_mode = echo_mode});
+        auto dsp = ConversationDsp::create(*device_, player_, observer_,
+                                           [this](std::span<const std::int16_t> pcm) {
+                                               sent_.fetch_add(pcm.size());
+                                               const std::lock_guard lock(sent_mutex_);
+                                               sent_audio_.insert(sent_audio_.end(), pcm.begin(),
+                                                                  pcm.end());
+                                           },
+                                           {.echo_mode = echo_mode});
         ASSERT_TRUE(dsp) << dsp.error().message();
         dsp_ = std::move(*dsp);
         ASSERT_TRUE(device_->start());
