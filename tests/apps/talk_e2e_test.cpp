@@ -19,6 +19,16 @@
 namespace parley::test {
 namespace {
 
+std::vector<nlohmann::json> transcript_entries(const std::string& path) {
+    std::ifstream lines(path);
+    std::vector<nlohmann::json> entries;
+    for (std::string line; std::getline(lines, line);) {
+        if (!line.empty())
+            entries.push_back(nlohmann::json::parse(line));
+    }
+    return entries;
+}
+
 TEST(TalkEndToEnd, ASpokenQuestionIsAnsweredIntoTheOutputFile) {
     const auto dir = fresh_directory("talk-e2e");
     auto speech = speak("what is twelve times seven");
@@ -52,12 +62,7 @@ TEST(TalkEndToEnd, ASpokenQuestionIsAnsweredIntoTheOutputFile) {
     EXPECT_GT(active_rms(*samples, rate_hz), 300.0);
 
     // The transcript holds what the user said and what the model answered.
-    std::ifstream lines(transcript);
-    std::vector<nlohmann::json> entries;
-    for (std::string line; std::getline(lines, line);) {
-        if (!line.empty())
-            entries.push_back(nlohmann::json::parse(line));
-    }
+    const auto entries = transcript_entries(transcript);
     bool user = false;
     bool model = false;
     for (const auto& entry : entries) {
@@ -76,16 +81,6 @@ TEST(TalkEndToEnd, ASpokenQuestionIsAnsweredIntoTheOutputFile) {
     EXPECT_EQ(recorded->info().channels, 2);
     EXPECT_GE(static_cast<double>(recorded->info().frames) / recorded->info().sample_rate_hz,
               static_cast<double>(input.size()) / kSpeechRateHz - 0.2);
-}
-
-std::vector<nlohmann::json> transcript_entries(const std::string& path) {
-    std::ifstream lines(path);
-    std::vector<nlohmann::json> entries;
-    for (std::string line; std::getline(lines, line);) {
-        if (!line.empty())
-            entries.push_back(nlohmann::json::parse(line));
-    }
-    return entries;
 }
 
 // With --input (as with --headphones) the microphone hears no echo: a user who talks over the
