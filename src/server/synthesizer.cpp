@@ -120,18 +120,23 @@ Result<std::vector<int16_t>> Synthesizer::synthesize(std::string_view text,
     return out;
 }
 
-std::vector<int16_t> Synthesizer::calibration_speech_16k() const {
-    constexpr std::string_view kText =
-        "Hello there. What time is it, and could you tell me a story?";
-    std::vector<int16_t> out;
-    for (const auto voice : {FliteVoice::kSlt, FliteVoice::kRms, FliteVoice::kAwb}) {
-        const auto pcm = synthesize(kText, voice);
-        if (!pcm)
-            continue;
-        const auto pcm_16k = dsp::resample(*pcm, kOutputRateHz, dsp::kInputRateHz);
-        out.insert(out.end(), pcm_16k.begin(), pcm_16k.end());
-    }
-    return out;
+const std::vector<int16_t>& Synthesizer::calibration_speech_16k() const {
+    // Synthesized once per process: each server start would otherwise spend ~0.3 s on it, and
+    // the recognizer finds its cached mean by comparing these samples.
+    static const std::vector<int16_t> speech = [this] {
+        constexpr std::string_view kText =
+            "Hello there. What time is it, and could you tell me a story?";
+        std::vector<int16_t> out;
+        for (const auto voice : {FliteVoice::kSlt, FliteVoice::kRms, FliteVoice::kAwb}) {
+            const auto pcm = synthesize(kText, voice);
+            if (!pcm)
+                continue;
+            const auto pcm_16k = dsp::resample(*pcm, kOutputRateHz, dsp::kInputRateHz);
+            out.insert(out.end(), pcm_16k.begin(), pcm_16k.end());
+        }
+        return out;
+    }();
+    return speech;
 }
 
 }  // namespace parley::server

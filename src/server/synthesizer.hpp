@@ -30,8 +30,8 @@ public:
 
     // About ten seconds of ordinary speech at 16 kHz, one sentence in each voice: what the
     // recognizer decodes once to find the cepstral mean every utterance starts from
-    // (RecognizerConfig::calibration).
-    [[nodiscard]] std::vector<int16_t> calibration_speech_16k() const;
+    // (RecognizerConfig::calibration). The same samples for the whole process.
+    [[nodiscard]] const std::vector<int16_t>& calibration_speech_16k() const;
 
 private:
     Synthesizer() = default;
