@@ -41,8 +41,8 @@ constexpr auto kPlayoutTail = 300ms;
 constexpr auto kQuietInputGrace = 4s;
 // Rate of the file device: the model's 24 kHz audio is written unchanged; the input is converted.
 constexpr int kFileDeviceRateHz = 24000;
-// The file device's block: 40 ms, as a sound card's callback might be; the device and dsp threads
-// then wake 25 times a second.
+// The file device's block: 40 ms, as a sound card's callback might be. The dsp thread runs the
+// file device's blocks itself, so it wakes 25 times a second and no device thread does.
 constexpr std::size_t kFileDeviceBlockSamples = kFileDeviceRateHz / 25;
 
 // Hands events from io to the control thread.
@@ -282,7 +282,7 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
             .input_path = options.input_path,
             .output_path = options.output_path,
             .rate_hz = kFileDeviceRateHz,
-            .driver = {.pacing = device::Pacing::kRealtime,
+            .driver = {.pacing = device::Pacing::kRealtimeOnReader,
                        .block_samples = {kFileDeviceBlockSamples}}};
         auto owned = std::make_unique<device::FileDevice>(std::move(file_options));
         file_device = owned.get();

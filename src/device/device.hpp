@@ -59,6 +59,12 @@ public:
     // fast), the sign convention of dsp::Resampler::set_ratio_adjust. 0 when input and output
     // share one clock (one duplex stream, simulated devices); nullopt until enough was measured.
     [[nodiscard]] virtual std::optional<double> clock_drift_ppm() const { return 0.0; }
+    // A device with no clock of its own (a WAV file paced in real time) can leave its callbacks
+    // to the thread that reads its rings, which then needs no other thread to wake it: this waits
+    // until the next callback is due, runs it on the calling thread, and returns true. A device
+    // that calls back on its own (a sound card, a driver thread) returns false at once. The dsp
+    // thread only, while running.
+    virtual bool run_next_callback() { return false; }
 
     // --- after a successful open(): any thread ----------------------------------------------
     [[nodiscard]] bool is_open() const noexcept { return bridge_ != nullptr; }

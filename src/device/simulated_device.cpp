@@ -94,8 +94,10 @@ Status SimulatedDevice::start(std::string* why) {
         return {};
     bridge()->mark_started(clock_.now().time_since_epoch().count());
     stop_requested_.store(false);
+    paced_from_ = clock_.now();
+    paced_samples_ = 0;
     running_.store(true);
-    if (options_.pacing != Pacing::kManual)
+    if (options_.pacing != Pacing::kManual && options_.pacing != Pacing::kRealtimeOnReader)
         driver_ = std::thread([this] {
             name_this_thread("parley-device");
             driver_loop();
@@ -133,6 +135,19 @@ std::size_t SimulatedDevice::step(std::size_t blocks) {
     return blocks;
 }
 
+bool SimulatedDevice::run_next_callback() {
+    if (options_.pacing != Pacing::kRealtimeOnReader || !running_.load())
+        return false;
+    clock_.sleep_until(next_block_due());
+    run_block();
+    return true;
+}
+
+Clock::TimePoint SimulatedDevice::next_block_due() const {
+    return paced_from_ + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(
+                             static_cast<double>(paced_samples_) / input_rate_hz()));
+}
+
 void SimulatedDevice::run_block() {
     const std::size_t n = options_.block_samples[next_block_];
     next_block_ = (next_block_ + 1) % options_.block_samples.size();
@@ -156,30 +171,23 @@ void SimulatedDevice::run_block() {
         options_.echo_path(out, echo);
         echo_fifo_->write(echo);
     }
+    paced_samples_ += n;
     blocks_run_.fetch_add(1);
 }
 
 void SimulatedDevice::driver_loop() {
-    const int rate_hz = input_rate_hz();
-    const auto lookahead =
-        std::max(dsp::ms_to_samples(options_.unpaced_lookahead_ms, rate_hz), std::size_t{1});
-    const Clock::TimePoint t0 = clock_.now();
-    std::uint64_t samples_done = 0;
+    const auto lookahead = std::max(
+        dsp::ms_to_samples(options_.unpaced_lookahead_ms, input_rate_hz()), std::size_t{1});
     while (!stop_requested_.load(std::memory_order_acquire)) {
         if (options_.pacing == Pacing::kRealtime) {
-            const auto due =
-                t0 + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(
-                         static_cast<double>(samples_done) / rate_hz));
-            clock_.sleep_until(due);
+            clock_.sleep_until(next_block_due());
         } else if (capture_ring().available_to_read() >= lookahead) {
             // Unpaced: the dsp side has not consumed yet. The rings are lock-free, so there is
             // nothing to wait on; a short sleep keeps this from spinning a core.
             std::this_thread::sleep_for(std::chrono::microseconds(100));
             continue;
         }
-        const std::size_t n = options_.block_samples[next_block_];
         run_block();
-        samples_done += n;
     }
 }
 

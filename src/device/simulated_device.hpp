@@ -3,8 +3,10 @@
 // same RtBridge::process_duplex code path as the sound card, in blocks of any size (10 ms or odd
 // sizes, cycled), either paced in real time by its own thread, unpaced (its thread runs ahead
 // only while the dsp side keeps consuming the capture ring), or stepped by hand (kManual: no
-// thread; tests call step()). Subclasses supply input and take output off rt; an optional echo
-// path mixes what was played into later capture (a simulated room). Control thread + driver.
+// thread; tests call step()) or paced in real time by the thread that reads its rings
+// (run_next_callback(): one thread fewer to wake). Subclasses supply input and take output off rt;
+// an optional echo path mixes what was played into later capture (a simulated room). Control thread
+// + driver.
 #pragma once
 
 #include <atomic>
@@ -27,6 +29,8 @@ enum class Pacing {
     kUnpaced,   // as fast as the dsp side consumes: the driver thread waits while the capture
                 // ring holds unpaced_lookahead_ms or more unread audio
     kManual,    // no thread: the caller runs blocks with step()
+    kRealtimeOnReader,  // no thread: the dsp thread runs one block per block duration by `clock`
+                        // (run_next_callback)
 };
 
 // What the microphone hears from what the speaker played. Called on the driver thread (not under
@@ -66,6 +70,8 @@ public:
     // kManual only, while running: runs `blocks` device callbacks on the calling thread (which
     // then plays the rt role). Returns how many ran (0 when not running or not kManual).
     std::size_t step(std::size_t blocks = 1);
+    // kRealtimeOnReader only, while running: sleeps until the next block is due, then runs it.
+    bool run_next_callback() override;
     // Device blocks run so far.
     [[nodiscard]] std::uint64_t blocks_run() const noexcept { return blocks_run_.load(); }
 
@@ -85,6 +91,8 @@ protected:
 private:
     void run_block();
     void driver_loop();
+    // When the next block is due in real time; paced_samples_ counts the blocks run since start.
+    [[nodiscard]] Clock::TimePoint next_block_due() const;
 
     SimulatedDeviceOptions options_;
     Clock& clock_;
@@ -97,6 +105,9 @@ private:
     std::atomic<bool> running_{false};
     std::atomic<bool> stop_requested_{false};
     std::atomic<std::uint64_t> blocks_run_{0};
+    // Real-time pacing (driver or reader thread): start time and samples run since.
+    Clock::TimePoint paced_from_{};
+    std::uint64_t paced_samples_ = 0;
     std::thread driver_;
 };
 

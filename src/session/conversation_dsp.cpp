@@ -166,7 +166,8 @@ void ConversationDsp::run() {
         const bool reference_ready = reference.available_to_read() >= ref_block_.size();
         if (captured < in_block_.size() ||
             (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())) {
-            wait_for_next_callback();
+            if (!device_.run_next_callback())
+                wait_for_next_callback();
             continue;
         }
         (void)capture.read(in_block_);

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// ConversationDsp: the Conversation's dsp thread. It wakes once per device callback; for every
-// 10 ms of capture it resamples the device's microphone and echo reference to 16 kHz, cancels the
-// echo, runs the echo gate (with headphones: neither), the local VAD and SpeechDetector, sends the
-// ducked audio to the session (a device block, 20 ms at least, at a time), and keeps the shallow
-// render ring topped up from the Player (24 kHz -> device rate). It reports what it sees to a
-// DspObserver on the dsp thread. Owned by Conversation; start()/stop() from the control thread.
+// ConversationDsp: the Conversation's dsp thread. It wakes once per device callback (or runs the
+// callback itself, for a device with no clock of its own); for every 10 ms of capture it
+// resamples the device's microphone and echo reference to 16 kHz, cancels the echo, runs the echo
+// gate (with headphones: neither), the local VAD and SpeechDetector, sends the ducked audio to the
+// session (a device block, 20 ms at least, at a time), and keeps the shallow render ring topped up
+// from the Player (24 kHz -> device rate). It reports what it sees to a DspObserver on the dsp
+// thread. Owned by Conversation; start()/stop() from the control thread.
 #pragma once
 
 #include <atomic>

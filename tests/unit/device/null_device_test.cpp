@@ -59,6 +59,36 @@ TEST(NullDeviceTest, UnpacedWaitsForTheConsumer) {
     EXPECT_FALSE(device.is_running());
 }
 
+TEST(NullDeviceTest, PacedOnTheReaderRunsEachBlockWhenItIsDueOnTheCallingThread) {
+    ManualClock clock;
+    NullDevice device(NullDeviceOptions{
+        .rate_hz = 16000,
+        .driver = {.pacing = Pacing::kRealtimeOnReader, .block_samples = {640}, .clock = &clock}});
+    ASSERT_TRUE(device.open());
+    EXPECT_FALSE(device.run_next_callback()) << "not running yet";
+    ASSERT_TRUE(device.start());
+    const auto t0 = clock.now();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(device.blocks_run(), 0u) << "no thread of its own runs blocks";
+    // The first block is due at once, each next one 40 ms (640 samples) later.
+    for (int block = 0; block < 3; ++block) {
+        ASSERT_TRUE(device.run_next_callback());
+        EXPECT_EQ(clock.now() - t0, std::chrono::milliseconds(40 * block));
+    }
+    EXPECT_EQ(device.blocks_run(), 3u);
+    EXPECT_EQ(device.capture_ring().available_to_read(), 3u * 640u);
+    device.stop();
+    EXPECT_FALSE(device.run_next_callback());
+}
+
+TEST(NullDeviceTest, ADeviceSteppedByHandLeavesTheReaderNothingToRun) {
+    NullDevice device(NullDeviceOptions{.rate_hz = 16000, .driver = {.pacing = Pacing::kManual}});
+    ASSERT_TRUE(device.open());
+    ASSERT_TRUE(device.start());
+    EXPECT_FALSE(device.run_next_callback());
+    EXPECT_EQ(device.blocks_run(), 0u);
+}
+
 TEST(NullDeviceTest, StartBeforeOpenFails) {
     NullDevice device(NullDeviceOptions{});
     std::string why;
