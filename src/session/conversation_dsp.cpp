@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t kFrame = dsp::kInputFrameSamples;  // 160
 // Audio goes to the session at least 20 ms at a time (the API recommends 20-100 ms), a device
 // block's worth when its blocks are longer: one message and one wakeup of the io thread each.
+// A device with blocks longer than 100 ms still gets a message every 100 ms.
 constexpr std::size_t kSendSamples = 2 * kFrame;
+constexpr std::size_t kMaxSendSamples = 10 * kFrame;
 // How long the send path stays open after a frame the gate judged to be the user's voice.
 constexpr int kNearHoldFrames = 30;
 // Far-end frames at the start of a model turn during which local barge-in is not allowed.
@@ -108,7 +110,7 @@ Result<std::unique_ptr<ConversationDsp>> ConversationDsp::create(
     }
     self->cancelled_.resize(kFrame);
     self->send_frame_.resize(kFrame);
-    self->send_buffer_.reserve(kSendSamples + (kHeldFrames + 1) * kFrame);
+    self->send_buffer_.reserve(kMaxSendSamples + (kHeldFrames + 1) * kFrame);
     self->held_.reserve((kHeldFrames + 1) * kFrame);
     self->stereo_.resize(2 * kFrame);
     self->in_block_.resize(dsp::samples_per_frame(device.input_rate_hz()));
@@ -187,9 +189,8 @@ void ConversationDsp::run() {
             if (reference_used)
                 drop_front(ref16_, kFrame);
         }
-        // One message per device block (and at least 20 ms): the frames of a block are ready
-        // together, and each message wakes the io thread.
-        if (send_buffer_.size() >= kSendSamples)
+        // One message per device block (and at least 20 ms): each message wakes the io thread.
+        if (send_buffer_.size() >= send_samples())
             flush_send();
     }
 }
@@ -198,6 +199,12 @@ double ConversationDsp::device_block_samples() const {
     const auto stats = device_.stats();
     return stats.callbacks > 0 ? static_cast<double>(stats.capture_samples) / stats.callbacks
                                : static_cast<double>(in_block_.size());
+}
+
+std::size_t ConversationDsp::send_samples() const {
+    const double block_frames = device_block_samples() / static_cast<double>(in_block_.size());
+    return std::clamp(static_cast<std::size_t>(block_frames) * kFrame, kSendSamples,
+                      kMaxSendSamples);
 }
 
 void ConversationDsp::wait_for_next_callback() const {

@@ -83,6 +83,8 @@ private:
     // The device's mean callback block so far, in samples (one frame until it has called back).
     [[nodiscard]] double device_block_samples() const;
     void wait_for_next_callback() const;
+    // How much audio run() hands the session at a time: a device block's worth in whole frames.
+    [[nodiscard]] std::size_t send_samples() const;
     // Queues audio for the session; run() hands it over once per device block, 20 ms at least.
     void send_audio(std::span<const std::int16_t> pcm);
     void flush_send();

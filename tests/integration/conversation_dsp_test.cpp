@@ -83,17 +83,20 @@ protected:
     void SetUp() override { start(dsp::kDefaultEchoMode); }
     // The model's voice reaches the microphone through the simulated room, except with
     // headphones (kOff), where the microphone hears only the user.
-    void start(dsp::EchoMode echo_mode) {
+    void start(dsp::EchoMode echo_mode, std::size_t block_samples = kRateHz / 100) {
         device::SimulatedDeviceOptions options;
         options.pacing = device::Pacing::kManual;
+        options.block_samples = {block_samples};
         if (echo_mode != dsp::EchoMode::kOff)
             options.echo_path = make_room_echo(kRateHz);
+        block_ms_ = static_cast<int>(block_samples * 1000 / kRateHz);
         device_ = std::make_unique<ScriptedDevice>(kRateHz, std::move(options));
         ASSERT_TRUE(device_->open());
         auto dsp = ConversationDsp::create(*device_, player_, observer_,
                                            [this](std::span<const std::int16_t> pcm) {
                                                sent_.fetch_add(pcm.size());
                                                const std::lock_guard lock(sent_mutex_);
+                                               message_sizes_.push_back(pcm.size());
                                                sent_audio_.insert(sent_audio_.end(), pcm.begin(),
                                                                   pcm.end());
                                            },
@@ -107,9 +110,10 @@ protected:
         dsp_->stop();
         device_->stop();
     }
-    // Runs `ms` of device time, one 10 ms block at a time, each consumed before the next.
+    // Runs `ms` of device time, one block (10 ms unless start() said otherwise) at a time, each
+    // consumed before the next.
     void run_ms(int ms) {
-        for (int i = 0; i < ms / 10; ++i) {
+        for (int i = 0; i < ms / block_ms_; ++i) {
             device_->step(1);
             const auto deadline = std::chrono::steady_clock::now() + 5s;
             while (device_->capture_ring().available_to_read() > 0 &&
@@ -124,7 +128,9 @@ protected:
     Observer observer_;
     std::atomic<std::size_t> sent_{0};
     std::mutex sent_mutex_;
-    std::vector<std::int16_t> sent_audio_;  // what went to the session, in order
+    std::vector<std::int16_t> sent_audio_;    // what went to the session, in order
+    std::vector<std::size_t> message_sizes_;  // samples in each send, in order
+    int block_ms_ = 10;
     std::unique_ptr<ConversationDsp> dsp_;
 };
 
@@ -260,6 +266,24 @@ TEST_F(HeadphonesDspTest, TheUserInterruptsAtOnceAndIsSentAtFullLevel) {
     const auto sent = std::span(sent_audio_).subspan(said_at, user.size());
     EXPECT_NEAR(dsp::energy_dbfs(sent), dsp::energy_dbfs(user), 1.0)
         << "the user's voice was not sent as it was said";
+}
+
+// Each message to the session wakes the io thread: a device with 40 ms blocks gets one 40 ms
+// message per block, not two of 20 ms.
+TEST_F(HeadphonesDspTest, EachDeviceBlockGoesToTheSessionAsOneMessage) {
+    dsp_->stop();
+    device_->stop();
+    start(dsp::EchoMode::kOff, /*block_samples=*/4 * kRateHz / 100);
+    {
+        const std::lock_guard lock(sent_mutex_);
+        message_sizes_.clear();
+    }
+    device_->say(test::speak("one message per block"));
+    run_ms(2000);
+    const std::lock_guard lock(sent_mutex_);
+    ASSERT_GE(message_sizes_.size(), 40u);
+    for (std::size_t i = 0; i < message_sizes_.size(); ++i)
+        EXPECT_EQ(message_sizes_[i], 640u) << "message " << i;
 }
 
 TEST_F(ConversationDspTest, ARenderFlushSilencesTheOutputAtOnce) {
