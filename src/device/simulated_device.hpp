@@ -4,9 +4,9 @@
 // sizes, cycled), either paced in real time by its own thread, unpaced (its thread runs ahead
 // only while the dsp side keeps consuming the capture ring), or stepped by hand (kManual: no
 // thread; tests call step()) or paced in real time by the thread that reads its rings
-// (run_next_callback(): one thread fewer to wake). Subclasses supply input and take output off rt;
-// an optional echo path mixes what was played into later capture (a simulated room). Control thread
-// + driver.
+// (run_next_callback(): one thread fewer to wake). Subclasses supply input and take output off
+// rt; an optional echo path mixes what was played into later capture (a simulated room).
+// Control thread + driver.
 #pragma once
 
 #include <atomic>
@@ -91,7 +91,7 @@ protected:
 private:
     void run_block();
     void driver_loop();
-    // When the next block is due in real time; paced_samples_ counts the blocks run since start.
+    // When the next block is due in real time (paced_from_ plus the samples run since).
     [[nodiscard]] Clock::TimePoint next_block_due() const;
 
     SimulatedDeviceOptions options_;
