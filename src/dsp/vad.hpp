@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Vad: per-10-ms-frame speech / non-speech classifier for 16 kHz mono PCM16. It combines
-// webrtc-audio-processing's GMM voice detector (with APM's high-pass and noise suppression in
-// front) with three features of our own that the GMM detector lacks: level above a slowly
-// tracked background (rejects stationary noise), voicing (rejects noise and chords) and spectral
-// change over 100 ms (rejects sustained tones). Used on the dsp thread (client barge-in) and on
-// work threads (server turn detection) through SpeechDetector. Not thread-safe; one owner.
+// webrtc-audio-processing's GMM voice detector (with APM's high-pass filter in front) with three
+// features of our own that the GMM detector lacks: level above a slowly tracked background
+// (rejects stationary noise), voicing (rejects noise and chords) and spectral change over 100 ms
+// (rejects sustained tones). Used on the dsp thread (client barge-in) and on work threads (server
+// turn detection) through SpeechDetector. Not thread-safe; one owner.
 // The only file that includes webrtc headers is vad.cpp.
 #pragma once
 
@@ -34,8 +34,7 @@ struct VadConfig {
     // Relative change of the pitch against 100 ms earlier a voiced frame needs: a held note keeps
     // its pitch to within its vibrato (well under 1 %), speech intonation glides.
     double min_pitch_drift = 0.01;
-    // Let webrtc-audio-processing's own detector veto frames (its "likelihood" is the low one,
-    // with noise suppression in front).
+    // Let webrtc-audio-processing's own detector veto frames (its "likelihood" is the low one).
     bool use_webrtc_vad = true;
 };
 
@@ -67,8 +66,8 @@ public:
     // Classifies one 10 ms frame (precondition: exactly samples_per_frame(16000) = 160 samples).
     // Frames must be consecutive: the detector keeps history (background level, pitch, spectra).
     // Does not allocate. Cost: the band level alone (a few µs) on frames at background level;
-    // the full analysis (~100+ µs: APM, pitch, spectrum) while the level is up and for 500 ms
-    // after, plus a catch-up of up to 150 ms of skipped frames when it restarts.
+    // the full analysis (about 11 µs in bench/vad_bench: APM, pitch, spectrum) while the level is
+    // up and for 500 ms after, plus a catch-up of up to 150 ms of skipped frames when it restarts.
     [[nodiscard]] bool process(std::span<const std::int16_t> frame);
 
     [[nodiscard]] const VadFeatures& last_features() const;
