@@ -15,6 +15,7 @@
 
 #include "device/error.hpp"
 #include "dsp/error.hpp"
+#include "dsp/frame.hpp"
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
 #include "parley/talk_status.hpp"
@@ -39,11 +40,13 @@ constexpr auto kPlayoutTail = 300ms;
 // With an input file that held no speech the local VAD noticed, give the server this long after
 // the input ended to answer anyway (its VAD may have heard what ours did not).
 constexpr auto kQuietInputGrace = 4s;
-// Rate of the file device: the model's 24 kHz audio is written unchanged; the input is converted.
-constexpr int kFileDeviceRateHz = 24000;
+// Rates of the file device: the model's rates, so its 24 kHz audio is written unchanged and the
+// input is converted (if at all) once, to 16 kHz.
+constexpr int kFileDeviceInputRateHz = dsp::kInputRateHz;
+constexpr int kFileDeviceOutputRateHz = dsp::kOutputRateHz;
 // The file device's block: 40 ms, as a sound card's callback might be. The dsp thread runs the
 // file device's blocks itself, so it wakes 25 times a second and no device thread does.
-constexpr std::size_t kFileDeviceBlockSamples = kFileDeviceRateHz / 25;
+constexpr std::size_t kFileDeviceBlockSamples = kFileDeviceInputRateHz / 25;
 
 // Hands events from io to the control thread.
 class EventQueue final : public ConversationSink {
@@ -281,7 +284,8 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         device::FileDeviceOptions file_options{
             .input_path = options.input_path,
             .output_path = options.output_path,
-            .rate_hz = kFileDeviceRateHz,
+            .rate_hz = kFileDeviceInputRateHz,
+            .output_rate_hz = kFileDeviceOutputRateHz,
             .driver = {.pacing = device::Pacing::kRealtimeOnReader,
                        .block_samples = {kFileDeviceBlockSamples}}};
         auto owned = std::make_unique<device::FileDevice>(std::move(file_options));

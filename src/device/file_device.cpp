@@ -58,10 +58,10 @@ Status FileDevice::open(std::string* why) {
     }
     if (rate_hz == 0)
         rate_hz = kDefaultRateHz;
-    if (auto status = open_at(rate_hz, why); !status)
+    if (auto status = open_at(rate_hz, file_options_.output_rate_hz, why); !status)
         return status;
     if (!file_options_.output_path.empty()) {
-        auto writer = dsp::WavWriter::create(file_options_.output_path, rate_hz, 1);
+        auto writer = dsp::WavWriter::create(file_options_.output_path, output_rate_hz(), 1);
         if (!writer) {
             if (why)
                 *why =

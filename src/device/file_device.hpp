@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // FileDevice: a Device whose microphone is a WAV file and whose speaker is a WAV file, for tests,
 // the demo and `parley talk --in x.wav --out y.wav`. Input of any rate and channel count is read
-// a block at a time as the driver captures it and converted to mono at the device rate, so a long
-// file costs no more memory than a short one; after it ends the device keeps capturing silence
-// and input_finished() turns true. Output is mono PCM16 (WavWriter, the
-// header valid after every block). Driven by SimulatedDevice (paced, unpaced or manual); file
+// a block at a time as the driver captures it and converted to mono at the device's input rate,
+// so a long file costs no more memory than a short one; after it ends the device keeps capturing
+// silence and input_finished() turns true. Output is mono PCM16 at the device's output rate
+// (WavWriter, the header valid after every block). Driven by SimulatedDevice (paced, unpaced or manual); file
 // writes happen on the driver thread outside the rt scope. Control thread + driver.
 #pragma once
 
@@ -24,8 +24,10 @@ namespace parley::device {
 struct FileDeviceOptions {
     std::string input_path{};   // WAV to capture from; empty: silence
     std::string output_path{};  // WAV to write what is played; empty: discarded
-    // Device rate; 0 means the input file's rate (48000 Hz without an input file).
+    // Device input rate; 0 means the input file's rate (48000 Hz without an input file).
     int rate_hz = 0;
+    // Device output rate; 0 means the input rate. A different rate needs no echo path.
+    int output_rate_hz = 0;
     SimulatedDeviceOptions driver{};
 };
 

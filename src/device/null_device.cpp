@@ -13,7 +13,7 @@ NullDevice::~NullDevice() {
 }
 
 Status NullDevice::open(std::string* why) {
-    return open_at(rate_hz_, why);
+    return open_at(rate_hz_, 0, why);
 }
 
 void NullDevice::fill_input(std::span<std::int16_t> in) {

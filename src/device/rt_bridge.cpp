@@ -70,6 +70,7 @@ void RtBridge::render_into(std::span<std::int16_t> out) noexcept {
 void RtBridge::process_duplex(std::span<const std::int16_t> in, std::span<std::int16_t> out,
                               std::int64_t now_ns) noexcept {
     callbacks_.fetch_add(1, std::memory_order_relaxed);
+    count(capture_callbacks_, 1);
     render_into(out);
     count(render_samples_, out.size());
     count(capture_samples_, out.size());
@@ -103,6 +104,7 @@ void RtBridge::process_duplex(std::span<const std::int16_t> in, std::span<std::i
 
 void RtBridge::process_capture(std::span<const std::int16_t> in, std::int64_t now_ns) noexcept {
     callbacks_.fetch_add(1, std::memory_order_relaxed);
+    count(capture_callbacks_, 1);
     count(capture_samples_, in.size());
     const std::size_t written = capture_ring_.write(in);
     if (written < in.size())
@@ -137,6 +139,7 @@ void RtBridge::mark_started(std::int64_t now_ns) noexcept {
 DeviceStats RtBridge::stats() const noexcept {
     DeviceStats s;
     s.callbacks = callbacks_.load(std::memory_order_relaxed);
+    s.capture_callbacks = capture_callbacks_.load(std::memory_order_relaxed);
     s.capture_samples = capture_samples_.load(std::memory_order_relaxed);
     s.render_samples = render_samples_.load(std::memory_order_relaxed);
     s.underruns = underruns_.load(std::memory_order_relaxed);

@@ -29,15 +29,22 @@ SimulatedDevice::~SimulatedDevice() {
     stop();
 }
 
-Status SimulatedDevice::open_at(int rate_hz, std::string* why) {
+Status SimulatedDevice::open_at(int rate_hz, int output_rate_hz, std::string* why) {
     auto fail_with = [&](DeviceError e, std::string text) -> Status {
         if (why)
             *why = std::move(text);
         return fail(e);
     };
-    if (!dsp::is_valid_rate_hz(rate_hz))
-        return fail_with(DeviceError::kInvalidConfig, "device rate " + std::to_string(rate_hz) +
-                                                          " Hz is outside [1000, 384000] Hz");
+    if (output_rate_hz == 0)
+        output_rate_hz = rate_hz;
+    for (int rate : {rate_hz, output_rate_hz}) {
+        if (!dsp::is_valid_rate_hz(rate))
+            return fail_with(DeviceError::kInvalidConfig, "device rate " + std::to_string(rate) +
+                                                              " Hz is outside [1000, 384000] Hz");
+    }
+    if (options_.echo_path && output_rate_hz != rate_hz)
+        return fail_with(DeviceError::kInvalidConfig,
+                         "a simulated echo path needs the same input and output rate");
     if (options_.block_samples.empty())
         options_.block_samples.push_back(dsp::samples_per_frame(rate_hz));
     for (std::size_t b : options_.block_samples) {
@@ -56,7 +63,7 @@ Status SimulatedDevice::open_at(int rate_hz, std::string* why) {
         static_cast<int>(dsp::samples_to_ms(static_cast<double>(max_block_samples_), rate_hz)) + 1;
     const RtBridgeOptions bridge_options{
         .input_rate_hz = rate_hz,
-        .output_rate_hz = rate_hz,
+        .output_rate_hz = output_rate_hz,
         .capture_ring_ms = std::max(options_.capture_ring_ms, 4 * block_ms),
         .render_ring_ms = std::max(options_.render_ring_ms, 4 * block_ms),
         .flush_fade_ms = options_.flush_fade_ms,
@@ -65,7 +72,8 @@ Status SimulatedDevice::open_at(int rate_hz, std::string* why) {
     if (!ensure_bridge(bridge_options))
         return fail_with(DeviceError::kInvalidConfig, "a device cannot change rate when reopened");
     in_.assign(max_block_samples_, 0);
-    out_.assign(max_block_samples_, 0);
+    input_samples_run_ = 0;
+    out_.assign(output_samples_for(max_block_samples_) + 1, 0);
     echo_.assign(max_block_samples_, 0);
     echo_fifo_ = std::make_unique<dsp::FrameRing>(2 * max_block_samples_);
     // Echo is heard a constant max_block_samples_ after it was played (the fifo starts that full
@@ -148,11 +156,19 @@ Clock::TimePoint SimulatedDevice::next_block_due() const {
                              static_cast<double>(paced_samples_) / input_rate_hz()));
 }
 
+std::size_t SimulatedDevice::output_samples_for(std::size_t input_samples) const {
+    const auto in_rate = static_cast<std::uint64_t>(input_rate_hz());
+    const auto out_rate = static_cast<std::uint64_t>(output_rate_hz());
+    const std::uint64_t done = input_samples_run_ * out_rate / in_rate;
+    return static_cast<std::size_t>((input_samples_run_ + input_samples) * out_rate / in_rate -
+                                    done);
+}
+
 void SimulatedDevice::run_block() {
     const std::size_t n = options_.block_samples[next_block_];
     next_block_ = (next_block_ + 1) % options_.block_samples.size();
     const std::span<std::int16_t> in(in_.data(), n);
-    const std::span<std::int16_t> out(out_.data(), n);
+    const std::span<std::int16_t> out(out_.data(), output_samples_for(n));
     const std::span<std::int16_t> echo(echo_.data(), n);
 
     fill_input(in);
@@ -163,7 +179,13 @@ void SimulatedDevice::run_block() {
     {
         // The device callback proper: exactly what the PortAudio callback runs.
         RtScope rt;
-        bridge()->process_duplex(in, out, clock_.now().time_since_epoch().count());
+        const auto now = clock_.now().time_since_epoch().count();
+        if (input_rate_hz() == output_rate_hz()) {
+            bridge()->process_duplex(in, out, now);
+        } else {
+            bridge()->process_capture(in, now);
+            bridge()->process_render(out, now);
+        }
     }
     consume_output(out);
     if (options_.echo_path) {
@@ -172,6 +194,7 @@ void SimulatedDevice::run_block() {
         echo_fifo_->write(echo);
     }
     paced_samples_ += n;
+    input_samples_run_ += n;
     blocks_run_.fetch_add(1);
 }
 

@@ -5,7 +5,9 @@
 // only while the dsp side keeps consuming the capture ring), or stepped by hand (kManual: no
 // thread; tests call step()) or paced in real time by the thread that reads its rings
 // (run_next_callback(): one thread fewer to wake). Subclasses supply input and take output off
-// rt; an optional echo path mixes what was played into later capture (a simulated room).
+// rt; an optional echo path mixes what was played into later capture (a simulated room). Input
+// and output may run at different rates (no echo path then): each block then runs as an input
+// callback and an output callback of the same duration, as two sound-card streams would.
 // Control thread + driver.
 #pragma once
 
@@ -41,8 +43,8 @@ using EchoPath =
 
 struct SimulatedDeviceOptions {
     Pacing pacing = Pacing::kUnpaced;
-    // Device block sizes in samples, used in turn (e.g. {441, 13, 1024}); empty means one 10 ms
-    // frame. Each must be in [1, 1 << 16].
+    // Device block sizes in input samples, used in turn (e.g. {441, 13, 1024}); empty means one
+    // 10 ms frame. Each must be in [1, 1 << 16].
     std::vector<std::size_t> block_samples{};
     // Timestamps and (kRealtime) pacing; nullptr means Clock::steady(). Not owned; must outlive
     // the device. With a ManualClock, kRealtime pacing runs without waiting.
@@ -77,8 +79,9 @@ public:
 
 protected:
     explicit SimulatedDevice(SimulatedDeviceOptions options);
-    // Builds the rings and block buffers at `rate_hz` (call from the subclass's open()).
-    [[nodiscard]] Status open_at(int rate_hz, std::string* why);
+    // Builds the rings and block buffers at `input_rate_hz` and `output_rate_hz` (0: the input
+    // rate); call from the subclass's open().
+    [[nodiscard]] Status open_at(int input_rate_hz, int output_rate_hz, std::string* why);
     [[nodiscard]] const SimulatedDeviceOptions& options() const { return options_; }
 
     // Driver thread (or step()'s caller), outside the rt scope. Fill `in` with the next input.
@@ -90,6 +93,8 @@ protected:
 
 private:
     void run_block();
+    // Output samples of the next block of `input_samples` (the two rates' blocks last as long).
+    [[nodiscard]] std::size_t output_samples_for(std::size_t input_samples) const;
     void driver_loop();
     // When the next block is due in real time (paced_from_ plus the samples run since).
     [[nodiscard]] Clock::TimePoint next_block_due() const;
@@ -97,6 +102,7 @@ private:
     SimulatedDeviceOptions options_;
     Clock& clock_;
     std::size_t max_block_samples_ = 0;
+    std::uint64_t input_samples_run_ = 0;  // since open
     std::size_t next_block_ = 0;  // index into block sizes
     std::vector<std::int16_t> in_;
     std::vector<std::int16_t> out_;

@@ -197,8 +197,9 @@ void ConversationDsp::run() {
 
 double ConversationDsp::device_block_samples() const {
     const auto stats = device_.stats();
-    return stats.callbacks > 0 ? static_cast<double>(stats.capture_samples) / stats.callbacks
-                               : static_cast<double>(in_block_.size());
+    return stats.capture_callbacks > 0
+               ? static_cast<double>(stats.capture_samples) / stats.capture_callbacks
+               : static_cast<double>(in_block_.size());
 }
 
 std::size_t ConversationDsp::send_samples() const {
@@ -225,9 +226,9 @@ void ConversationDsp::fill_render() {
     const auto rate = device_.output_rate_hz();
     // The ring must outlast one device callback with a frame to spare, or every callback
     // underruns and the model's voice plays slower, with gaps.
-    const auto target =
-        std::max(dsp::ms_to_samples(config_.render_depth_ms, rate),
-                 static_cast<std::size_t>(device_block_samples()) + dsp::samples_per_frame(rate));
+    const auto block = device_block_samples() * rate / device_.input_rate_hz();
+    const auto target = std::max(dsp::ms_to_samples(config_.render_depth_ms, rate),
+                                 static_cast<std::size_t>(block) + dsp::samples_per_frame(rate));
     while (ring.write_counter() - ring.read_counter() < target) {
         if (play_out_.empty()) {
             const auto turn = player_.current_turn();

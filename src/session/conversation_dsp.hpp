@@ -80,7 +80,7 @@ private:
     ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
                     SendAudio send, ConversationDspConfig config);
     void run();
-    // The device's mean callback block so far, in samples (one frame until it has called back).
+    // The device's mean capture block so far, in input samples (one frame until it has captured).
     [[nodiscard]] double device_block_samples() const;
     void wait_for_next_callback() const;
     // How much audio run() hands the session at a time: a device block's worth in whole frames.

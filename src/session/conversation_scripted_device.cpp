@@ -12,7 +12,7 @@ ScriptedDevice::~ScriptedDevice() {
 }
 
 Status ScriptedDevice::open(std::string* why) {
-    return open_at(rate_hz_, why);
+    return open_at(rate_hz_, 0, why);
 }
 
 void ScriptedDevice::say(std::span<const std::int16_t> pcm) {

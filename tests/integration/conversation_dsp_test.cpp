@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "device/file_device.hpp"
 #include "dsp/frame.hpp"
 #include "dsp/level.hpp"
 #include "dsp/resampler.hpp"
@@ -284,6 +285,53 @@ TEST_F(HeadphonesDspTest, EachDeviceBlockGoesToTheSessionAsOneMessage) {
     ASSERT_GE(message_sizes_.size(), 40u);
     for (std::size_t i = 0; i < message_sizes_.size(); ++i)
         EXPECT_EQ(message_sizes_[i], 640u) << "message " << i;
+}
+
+// `parley talk --input` runs a file device at the model's rates: 16 kHz in, 24 kHz out, so a
+// 60 ms block captures 960 samples and plays 1440. The render ring must outlast a block of the
+// output, or every callback underruns and the model's voice plays slower, with gaps.
+TEST(ConversationDspRatesTest, TheModelPlaysWithoutGapsWhenTheOutputHasItsOwnRate) {
+    device::FileDevice device(device::FileDeviceOptions{
+        .rate_hz = dsp::kInputRateHz,
+        .output_rate_hz = dsp::kOutputRateHz,
+        .driver = {.pacing = device::Pacing::kManual, .block_samples = {960}}});
+    ASSERT_TRUE(device.open());
+    dsp::Player player;
+    Observer observer;
+    auto dsp = ConversationDsp::create(device, player, observer,
+                                       [](std::span<const std::int16_t>) {},
+                                       {.echo_mode = dsp::EchoMode::kOff});
+    ASSERT_TRUE(dsp) << dsp.error().message();
+    ASSERT_TRUE(device.start());
+    (*dsp)->start();
+    ASSERT_TRUE(player.push(1, model_speech()));
+    // Each block once the dsp thread has taken the last one and refilled the render ring (or
+    // given up refilling it short of a block).
+    auto& render = device.render_ring();
+    const auto run_blocks = [&](int blocks) {
+        for (int i = 0; i < blocks; ++i) {
+            device.step(1);
+            auto deadline = std::chrono::steady_clock::now() + 5s;
+            while (device.capture_ring().available_to_read() > 0 &&
+                   std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(50us);
+            }
+            deadline = std::chrono::steady_clock::now() + 100ms;
+            while (render.write_counter() - render.read_counter() < 1440 &&
+                   std::chrono::steady_clock::now() < deadline) {
+                std::this_thread::sleep_for(50us);
+            }
+        }
+    };
+    run_blocks(5);  // the first blocks may come before the dsp thread filled the ring
+    const auto before = device.stats().underruns;
+    run_blocks(30);
+    const auto after = device.stats();
+    (*dsp)->stop();
+    device.stop();
+    EXPECT_EQ(observer.audible_turn.load(), 1u);
+    EXPECT_EQ(after.underruns, before) << after.underrun_samples << " samples of gaps";
+    EXPECT_EQ(after.render_samples, after.capture_samples * 3 / 2);
 }
 
 TEST_F(ConversationDspTest, ARenderFlushSilencesTheOutputAtOnce) {

@@ -199,6 +199,60 @@ TEST_F(FileDeviceTest, ConvertsStereoInputAtAnotherRateToMonoAtTheDeviceRate) {
                 150.0);
 }
 
+TEST_F(FileDeviceTest, OutputAtAnotherRateIsWrittenAtThatRateWithoutConvertingTheInput) {
+    const Samples input = test::white_noise(16000, 3000.0, 5);
+    ASSERT_TRUE(test::write_wav(path("in.wav"), input, 16000));
+    FileDevice device(FileDeviceOptions{
+        .input_path = path("in.wav"),
+        .output_path = path("out.wav"),
+        .rate_hz = 16000,
+        .output_rate_hz = 24000,
+        .driver = {.pacing = Pacing::kManual, .block_samples = {640, 441}},
+    });
+    std::string why;
+    ASSERT_TRUE(device.open(&why)) << why;
+    EXPECT_EQ(device.input_rate_hz(), 16000);
+    EXPECT_EQ(device.output_rate_hz(), 24000);
+    const Samples to_play = test::white_noise(24000, 2000.0, 6);
+    ASSERT_EQ(device.render_ring().write(std::span(to_play).first(6000)), 6000u);
+    ASSERT_TRUE(device.start(&why)) << why;
+    Samples captured;
+    std::vector<std::int16_t> buf(2048);
+    std::size_t queued = 6000;
+    while (!device.input_finished()) {
+        ASSERT_EQ(device.step(), 1u);
+        const std::size_t n = device.capture_ring().read(buf);
+        captured.insert(captured.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+        device.reference_ring().discard(device.reference_ring().available_to_read());
+        queued += device.render_ring().write(std::span(to_play).subspan(queued));
+    }
+    // The input comes through sample for sample.
+    ASSERT_GE(captured.size(), input.size());
+    EXPECT_EQ(Samples(captured.begin(), captured.begin() + static_cast<std::ptrdiff_t>(input.size())),
+              input);
+    // Each block played as long as it captured: 3 output samples for every 2 input samples,
+    // with the odd 441-sample blocks' remainders carried over.
+    const DeviceStats s = device.stats();
+    EXPECT_EQ(s.render_samples, s.capture_samples * 3 / 2);
+    EXPECT_EQ(s.capture_callbacks * 2, s.callbacks);
+    device.close();
+    auto written = dsp::read_wav_mono(path("out.wav"), 24000);
+    ASSERT_TRUE(written);
+    ASSERT_EQ(written->size(), s.render_samples);
+    EXPECT_EQ(Samples(written->begin(), written->begin() + 24000), to_play);
+}
+
+TEST_F(FileDeviceTest, AnEchoPathNeedsOneRate) {
+    FileDevice device(FileDeviceOptions{
+        .rate_hz = 16000,
+        .output_rate_hz = 24000,
+        .driver = {.echo_path = [](std::span<const std::int16_t>, std::span<std::int16_t>) {}},
+    });
+    std::string why;
+    EXPECT_FALSE(device.open(&why));
+    EXPECT_NE(why.find("same input and output rate"), std::string::npos) << why;
+}
+
 TEST_F(FileDeviceTest, EchoPathMixesWhatWasPlayedIntoLaterCapture) {
     FileDevice device(FileDeviceOptions{
         .rate_hz = 16000,

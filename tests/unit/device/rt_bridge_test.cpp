@@ -47,6 +47,7 @@ TEST(RtBridgeTest, DuplexPlaysRenderRingAndCapturesInputWithAlignedReference) {
     EXPECT_EQ(read_all(bridge.reference_ring()), Samples(played.begin(), played.begin() + 960));
     const DeviceStats s = bridge.stats();
     EXPECT_EQ(s.callbacks, 2u);
+    EXPECT_EQ(s.capture_callbacks, 2u);
     EXPECT_EQ(s.capture_samples, 960u);
     EXPECT_EQ(s.render_samples, 960u);
     EXPECT_EQ(s.underruns, 0u);
@@ -159,6 +160,9 @@ TEST(RtBridgeTest, TwoStreamModeCountsEachDirection) {
     EXPECT_EQ(s.capture_samples, 160u);
     EXPECT_EQ(s.render_samples, 882u);
     EXPECT_EQ(s.callbacks, 3u);
+    // The mean capture block (what the dsp thread paces itself by) counts capture callbacks only.
+    EXPECT_EQ(s.capture_callbacks, 1u);
+    EXPECT_EQ(s.capture_samples / s.capture_callbacks, 160u);
     EXPECT_EQ(bridge.reference_ring().available_to_read(), 441u);
     // The older of the two sides.
     EXPECT_EQ(bridge.last_callback_ns(), 5);
