@@ -4,8 +4,8 @@
 // a block at a time as the driver captures it and converted to mono at the device's input rate,
 // so a long file costs no more memory than a short one; after it ends the device keeps capturing
 // silence and input_finished() turns true. Output is mono PCM16 at the device's output rate
-// (WavWriter, the header valid after every block). Driven by SimulatedDevice (paced, unpaced or manual); file
-// writes happen on the driver thread outside the rt scope. Control thread + driver.
+// (WavWriter, the header valid after every block). Driven by SimulatedDevice (paced, unpaced or
+// manual); file writes happen on the driver thread outside the rt scope. Control thread + driver.
 #pragma once
 
 #include <atomic>

@@ -33,7 +33,7 @@ struct RtBridgeOptions {
 // A snapshot of the counters (each read atomically; the set is not one atomic snapshot).
 struct DeviceStats {
     std::uint64_t callbacks = 0;                  // callback invocations (capture and render)
-    std::uint64_t capture_callbacks = 0;          // of those, the ones that captured (duplex or input)
+    std::uint64_t capture_callbacks = 0;          // of those, the ones that captured
     std::uint64_t capture_samples = 0;            // samples the device delivered (kept or dropped)
     std::uint64_t render_samples = 0;             // samples handed to the device (incl. silence)
     std::uint64_t underruns = 0;                  // callbacks where the render ring ran dry

@@ -103,7 +103,7 @@ private:
     Clock& clock_;
     std::size_t max_block_samples_ = 0;
     std::uint64_t input_samples_run_ = 0;  // since open
-    std::size_t next_block_ = 0;  // index into block sizes
+    std::size_t next_block_ = 0;           // index into block sizes
     std::vector<std::int16_t> in_;
     std::vector<std::int16_t> out_;
     std::vector<std::int16_t> echo_;

@@ -376,8 +376,7 @@ struct Vad::Impl {
     }
 
     double spectral_change(std::span<const std::int16_t> frame) {
-        std::memmove(samples.data(), samples.data() + kFrame,
-                     (kFft - kFrame) * sizeof(samples[0]));
+        std::memmove(samples.data(), samples.data() + kFrame, (kFft - kFrame) * sizeof(samples[0]));
         std::copy(frame.begin(), frame.end(), samples.end() - kFrame);
         std::array<double, kBins> power;
         RealFft::instance().power_spectrum(samples, power);

@@ -298,9 +298,9 @@ TEST(ConversationDspRatesTest, TheModelPlaysWithoutGapsWhenTheOutputHasItsOwnRat
     ASSERT_TRUE(device.open());
     dsp::Player player;
     Observer observer;
-    auto dsp = ConversationDsp::create(device, player, observer,
-                                       [](std::span<const std::int16_t>) {},
-                                       {.echo_mode = dsp::EchoMode::kOff});
+    auto dsp =
+        ConversationDsp::create(device, player, observer, [](std::span<const std::int16_t>) {},
+                                {.echo_mode = dsp::EchoMode::kOff});
     ASSERT_TRUE(dsp) << dsp.error().message();
     ASSERT_TRUE(device.start());
     (*dsp)->start();

@@ -228,8 +228,9 @@ TEST_F(FileDeviceTest, OutputAtAnotherRateIsWrittenAtThatRateWithoutConvertingTh
     }
     // The input comes through sample for sample.
     ASSERT_GE(captured.size(), input.size());
-    EXPECT_EQ(Samples(captured.begin(), captured.begin() + static_cast<std::ptrdiff_t>(input.size())),
-              input);
+    EXPECT_EQ(
+        Samples(captured.begin(), captured.begin() + static_cast<std::ptrdiff_t>(input.size())),
+        input);
     // Each block played as long as it captured: 3 output samples for every 2 input samples,
     // with the odd 441-sample blocks' remainders carried over.
     const DeviceStats s = device.stats();
