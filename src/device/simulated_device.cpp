@@ -72,7 +72,7 @@ Status SimulatedDevice::open_at(int rate_hz, int output_rate_hz, std::string* wh
     if (!ensure_bridge(bridge_options))
         return fail_with(DeviceError::kInvalidConfig, "a device cannot change rate when reopened");
     in_.assign(max_block_samples_, 0);
-    input_samples_run_ = 0;
+    // A block's output, whatever the carried remainder, is at most one more than this.
     out_.assign(output_samples_for(max_block_samples_) + 1, 0);
     echo_.assign(max_block_samples_, 0);
     echo_fifo_ = std::make_unique<dsp::FrameRing>(2 * max_block_samples_);
@@ -159,9 +159,8 @@ Clock::TimePoint SimulatedDevice::next_block_due() const {
 std::size_t SimulatedDevice::output_samples_for(std::size_t input_samples) const {
     const auto in_rate = static_cast<std::uint64_t>(input_rate_hz());
     const auto out_rate = static_cast<std::uint64_t>(output_rate_hz());
-    const std::uint64_t done = input_samples_run_ * out_rate / in_rate;
-    return static_cast<std::size_t>((input_samples_run_ + input_samples) * out_rate / in_rate -
-                                    done);
+    const std::uint64_t done = paced_samples_ * out_rate / in_rate;
+    return static_cast<std::size_t>((paced_samples_ + input_samples) * out_rate / in_rate - done);
 }
 
 void SimulatedDevice::run_block() {
@@ -194,7 +193,6 @@ void SimulatedDevice::run_block() {
         echo_fifo_->write(echo);
     }
     paced_samples_ += n;
-    input_samples_run_ += n;
     blocks_run_.fetch_add(1);
 }
 

@@ -102,8 +102,7 @@ private:
     SimulatedDeviceOptions options_;
     Clock& clock_;
     std::size_t max_block_samples_ = 0;
-    std::uint64_t input_samples_run_ = 0;  // since open
-    std::size_t next_block_ = 0;           // index into block sizes
+    std::size_t next_block_ = 0;  // index into block sizes
     std::vector<std::int16_t> in_;
     std::vector<std::int16_t> out_;
     std::vector<std::int16_t> echo_;
@@ -111,7 +110,8 @@ private:
     std::atomic<bool> running_{false};
     std::atomic<bool> stop_requested_{false};
     std::atomic<std::uint64_t> blocks_run_{0};
-    // Real-time pacing (driver or reader thread): start time and samples run since.
+    // Start time and input samples run since: the real-time pacing (driver or reader thread),
+    // and the output block that lasts as long as each input block.
     Clock::TimePoint paced_from_{};
     std::uint64_t paced_samples_ = 0;
     std::thread driver_;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "device/file_device.hpp"
+#include "device/simulated_device.hpp"
 #include "dsp/frame.hpp"
 #include "dsp/level.hpp"
 #include "dsp/resampler.hpp"
@@ -79,6 +80,16 @@ std::vector<std::vector<std::int16_t>> story_sentences() {
     return out;
 }
 
+// Runs one device block and waits until the dsp thread has taken its capture.
+void step_until_taken(device::SimulatedDevice& device) {
+    device.step(1);
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (device.capture_ring().available_to_read() > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(50us);
+    }
+}
+
 class ConversationDspTest : public ::testing::Test {
 protected:
     void SetUp() override { start(dsp::kDefaultEchoMode); }
@@ -114,14 +125,7 @@ protected:
     // Runs `ms` of device time, one block (10 ms unless start() said otherwise) at a time, each
     // consumed before the next.
     void run_ms(int ms) {
-        for (int i = 0; i < ms / block_ms_; ++i) {
-            device_->step(1);
-            const auto deadline = std::chrono::steady_clock::now() + 5s;
-            while (device_->capture_ring().available_to_read() > 0 &&
-                   std::chrono::steady_clock::now() < deadline) {
-                std::this_thread::sleep_for(50us);
-            }
-        }
+        for (int i = 0; i < ms / block_ms_; ++i) step_until_taken(*device_);
     }
 
     std::unique_ptr<ScriptedDevice> device_;
@@ -310,13 +314,8 @@ TEST(ConversationDspRatesTest, TheModelPlaysWithoutGapsWhenTheOutputHasItsOwnRat
     auto& render = device.render_ring();
     const auto run_blocks = [&](int blocks) {
         for (int i = 0; i < blocks; ++i) {
-            device.step(1);
-            auto deadline = std::chrono::steady_clock::now() + 5s;
-            while (device.capture_ring().available_to_read() > 0 &&
-                   std::chrono::steady_clock::now() < deadline) {
-                std::this_thread::sleep_for(50us);
-            }
-            deadline = std::chrono::steady_clock::now() + 100ms;
+            step_until_taken(device);
+            const auto deadline = std::chrono::steady_clock::now() + 100ms;
             while (render.write_counter() - render.read_counter() < 1440 &&
                    std::chrono::steady_clock::now() < deadline) {
                 std::this_thread::sleep_for(50us);
