@@ -87,20 +87,21 @@ fi
 echo "client cost: $seconds s up and $seconds s down against bench/client_cost_sink on 127.0.0.1:$port"
 echo "input: $input (flite speech via parley say, 16 kHz)"
 
-# Runs "$@" under GNU time; prints "<label> user_s sys_s cpu_s peak_rss_mb wall_s".
+# Runs "$@" under GNU time; prints CPU, peak RSS, wall time and how often the process's threads
+# went to sleep (voluntary context switches: each costs a wakeup, see bench/wake_cost).
 measure() {
     local label=$1
     shift
     local times="$out/$label.time"
-    if ! "$gnu_time" -f "%U %S %M %e" -o "$times" "$@" >"$out/$label.log" 2>&1; then
+    if ! "$gnu_time" -f "%U %S %M %e %w" -o "$times" "$@" >"$out/$label.log" 2>&1; then
         echo "run_client_benchmark: $label failed:" >&2
         tail -20 "$out/$label.log" >&2
         exit 1
     fi
-    read -r user sys rss_kb wall <"$times"
-    echo "${label%-*} $user $sys $rss_kb" >>"$raw"
-    awk -v l="$label" -v u="$user" -v s="$sys" -v m="$rss_kb" -v w="$wall" \
-        'BEGIN { printf "%-10s user %6.2f s  sys %6.2f s  cpu %6.2f s  peak RSS %6.1f MB  wall %6.1f s\n", l, u, s, u + s, m / 1024, w }'
+    read -r user sys rss_kb wall sleeps <"$times"
+    echo "${label%-*} $user $sys $rss_kb $sleeps" >>"$raw"
+    awk -v l="$label" -v u="$user" -v s="$sys" -v m="$rss_kb" -v w="$wall" -v z="$sleeps" \
+        'BEGIN { printf "%-10s user %6.2f s  sys %6.2f s  cpu %6.2f s  peak RSS %6.1f MB  wall %6.1f s  sleeps %6d\n", l, u, s, u + s, m / 1024, w, z }'
 }
 
 raw="$out/raw.txt"
@@ -117,8 +118,13 @@ done
 echo "sink:"
 grep '^session' "$sink_log" || true
 if [[ -z ${NODE_ONLY:-} && -z ${PARLEY_ONLY:-} ]]; then
-    awk '{ cpu[$1] += $2 + $3; rss[$1] += $4 / 1024; n[$1]++ }
+    awk '{ cpu[$1] += $2 + $3; rss[$1] += $4 / 1024; sleeps[$1] += $5; n[$1]++ }
          END { pc = cpu["parley"] / n["parley"]; nc = cpu["node"] / n["node"];
                printf "mean cpu: parley %.2f s, node %.2f s: parley uses %.1f%% of node'"'"'s CPU (target <= 20%%)\n", pc, nc, 100 * pc / nc;
-               printf "mean peak RSS: parley %.1f MB (target < 20 MB), node %.1f MB\n", rss["parley"] / n["parley"], rss["node"] / n["node"] }' "$raw"
+               printf "mean peak RSS: parley %.1f MB (target < 20 MB), node %.1f MB\n", rss["parley"] / n["parley"], rss["node"] / n["node"];
+               printf "mean sleeps (voluntary context switches): parley %.0f, node %.0f\n", sleeps["parley"] / n["parley"], sleeps["node"] / n["node"] }' "$raw"
+fi
+if [[ -x $build/bench/wake_cost ]]; then
+    echo "what a sleep and wakeup costs on this machine (bench/wake_cost, 40 ms sleeps):"
+    "$build/bench/wake_cost" --cycles 50 --period-ms 40
 fi

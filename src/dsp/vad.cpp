@@ -52,7 +52,22 @@ constexpr std::size_t kPitchBlock = 40;
 constexpr std::size_t kPitchBlocks = kPitchWindow / kPitchBlock;
 constexpr std::size_t kPitchNewBlocks = kPitchNew / kPitchBlock;
 static_assert(kPitchWindow % kPitchBlock == 0 && kPitchNew % kPitchBlock == 0 &&
-              kPitchBlock % 4 == 0 && kPitchNewBlocks <= kPitchBlocks);
+              kPitchNewBlocks <= kPitchBlocks);
+// The correlation is summed in single precision, in SIMD vectors of lags (GCC's vector extension,
+// which Clang shares: SSE2 on x86-64, NEON on arm64), four vectors (kLagGroup lags) at a time.
+// The lags are padded to whole groups; the padding reads the zeros after the newest sample and
+// is never looked at. Against four double-precision chains per lag: 10.4 -> 9.6 µs per speech
+// frame (bench/vad_bench), the same decisions in every PARLEY_VAD_REPORT scenario.
+using Floats = float __attribute__((vector_size(16)));
+constexpr std::size_t kFloats = sizeof(Floats) / sizeof(float);
+constexpr std::size_t kLagGroup = 4 * kFloats;
+constexpr std::size_t kPitchLagsPadded = (kPitchLags + kLagGroup - 1) / kLagGroup * kLagGroup;
+constexpr std::size_t kPitchHistoryPadded = kPitchHistory + kPitchLagsPadded - kPitchLags;
+inline Floats load_floats(const float* p) {
+    Floats v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+}
 
 // Spectral shape: 512-point FFT (32 ms) every 10 ms, bins 7..128 (220 Hz-4 kHz), compared with
 // the shape 10 frames (100 ms) earlier: a phoneme changes within 100 ms, a held note does not.
@@ -205,10 +220,10 @@ struct Vad::Impl {
 
     // Pitch.
     std::array<Biquad, 2> pitch_lp{};
-    std::array<double, kPitchHistory> pitch_history{};
+    std::array<float, kPitchHistoryPadded> pitch_history{};  // oldest first; zeros after
     // block_sums[(block_first + b) % kPitchBlocks][lag - kPitchMinLag]: the correlation over
     // the window's block b, for the history as it is now.
-    std::array<std::array<double, kPitchLags>, kPitchBlocks> block_sums{};
+    std::array<std::array<float, kPitchLagsPadded>, kPitchBlocks> block_sums{};
     std::size_t block_first = 0;
     std::size_t pitch_filled = 0;
     double pitch_lag = 0.0;
@@ -300,30 +315,32 @@ struct Vad::Impl {
         // Low-pass and decimate to 8 kHz, appending to the history (oldest first).
         constexpr std::size_t kNew = kPitchNew;
         std::memmove(pitch_history.data(), pitch_history.data() + kNew,
-                     (kPitchHistory - kNew) * sizeof(double));
+                     (kPitchHistory - kNew) * sizeof(pitch_history[0]));
         for (std::size_t i = 0; i < kFrame; ++i) {
             double y = frame[i];
             for (Biquad& b : pitch_lp) y = b.step(y);
             if (i % 2 == 1)
-                pitch_history[kPitchHistory - kNew + i / 2] = y;
+                pitch_history[kPitchHistory - kNew + i / 2] = static_cast<float>(y);
         }
-        const double* x = pitch_history.data();
+        const float* x = pitch_history.data();
         // The oldest blocks left the window; the newest are summed now, for every lag.
         block_first = (block_first + kPitchNewBlocks) % kPitchBlocks;
         for (std::size_t b = kPitchBlocks - kPitchNewBlocks; b < kPitchBlocks; ++b) {
+            const float* xb = x + b * kPitchBlock;
             auto& sums = block_sums[(block_first + b) % kPitchBlocks];
-            const double* xb = x + b * kPitchBlock;
-            for (std::size_t lag = kPitchMinLag; lag <= kPitchMaxLag; ++lag) {
-                // Four partial sums: independent chains the CPU can overlap.
-                double c0 = 0.0, c1 = 0.0, c2 = 0.0, c3 = 0.0;
-                const double* y = xb + lag;
-                for (std::size_t i = 0; i < kPitchBlock; i += 4) {
-                    c0 += xb[i] * y[i];
-                    c1 += xb[i + 1] * y[i + 1];
-                    c2 += xb[i + 2] * y[i + 2];
-                    c3 += xb[i + 3] * y[i + 3];
+            // kLagGroup lags at a time, their sums held in registers over the whole block.
+            for (std::size_t k = 0; k < kPitchLagsPadded; k += kLagGroup) {
+                Floats a0{}, a1{}, a2{}, a3{};
+                for (std::size_t i = 0; i < kPitchBlock; ++i) {
+                    const Floats xi = Floats{} + xb[i];
+                    const float* y = xb + i + kPitchMinLag + k;
+                    a0 += xi * load_floats(y);
+                    a1 += xi * load_floats(y + kFloats);
+                    a2 += xi * load_floats(y + 2 * kFloats);
+                    a3 += xi * load_floats(y + 3 * kFloats);
                 }
-                sums[lag - kPitchMinLag] = (c0 + c1) + (c2 + c3);
+                const std::array<Floats, 4> group{a0, a1, a2, a3};
+                std::memcpy(&sums[k], group.data(), sizeof(group));
             }
         }
         pitch_filled = std::min(pitch_filled + kNew, kPitchHistory);
@@ -332,10 +349,11 @@ struct Vad::Impl {
         double best = 0.0;
         std::size_t best_lag = 0;
         std::array<double, kPitchMaxLag + 2> r{};
+        const auto square = [](float v) { return static_cast<double>(v) * v; };
         double e0 = 0.0;
-        for (std::size_t i = 0; i < kPitchWindow; ++i) e0 += x[i] * x[i];
+        for (std::size_t i = 0; i < kPitchWindow; ++i) e0 += square(x[i]);
         double e1 = 0.0;
-        for (std::size_t i = kPitchMinLag; i < kPitchMinLag + kPitchWindow; ++i) e1 += x[i] * x[i];
+        for (std::size_t i = kPitchMinLag; i < kPitchMinLag + kPitchWindow; ++i) e1 += square(x[i]);
         for (std::size_t lag = kPitchMinLag; lag <= kPitchMaxLag; ++lag) {
             double c = 0.0;
             for (std::size_t b = 0; b < kPitchBlocks; ++b)
@@ -347,9 +365,8 @@ struct Vad::Impl {
                 best_lag = lag;
             }
             // Slide the energy of the lagged window by one sample.
-            if (lag < kPitchMaxLag) {
-                e1 += x[lag + kPitchWindow] * x[lag + kPitchWindow] - x[lag] * x[lag];
-            }
+            if (lag < kPitchMaxLag)
+                e1 += square(x[lag + kPitchWindow]) - square(x[lag]);
         }
         // Sub-sample lag by a parabola through the peak and its neighbours.
         double lag = static_cast<double>(best_lag);
