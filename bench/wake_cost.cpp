@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 #include <thread>
@@ -47,8 +48,10 @@ double timed_sleep_us(int cycles, std::chrono::milliseconds period) {
 // period of sleep, writes the eventfd.
 double eventfd_wake_us(int cycles, std::chrono::milliseconds period) {
     const int fd = eventfd(0, EFD_CLOEXEC);
-    if (fd < 0)
-        return -1.0;
+    if (fd < 0) {
+        std::perror("wake_cost: eventfd");
+        std::exit(1);
+    }
     double woken_cpu = 0.0;
     std::thread woken([&] {
         const double start = thread_cpu_seconds();
