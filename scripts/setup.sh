@@ -8,7 +8,8 @@ packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libboost-dev libssl-dev openssl nlohmann-json3-dev libexpected-dev libcli11-dev libspdlog-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  portaudio19-dev libsoxr-dev libsndfile1-dev libspeexdsp-dev libwebrtc-audio-processing-dev
+  portaudio19-dev libpulse-dev libsoxr-dev libsndfile1-dev libspeexdsp-dev
+  libwebrtc-audio-processing-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us flite1-dev
   pulseaudio pulseaudio-utils libasound2-plugins
 )

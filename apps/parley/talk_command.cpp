@@ -82,6 +82,11 @@ void add_talk_command(CLI::App& app) {
     cmd->add_option("--output-device", talk.output_device,
                     "Speaker: index or part of a name from `parley devices` (default: the "
                     "system's)");
+    cmd->add_option("--audio-backend", talk.audio_backend,
+                    "Who drives the sound card: auto (PulseAudio when its server answers, else "
+                    "PortAudio), pulse or portaudio")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"auto", "pulse", "portaudio"}));
     cmd->add_option("--input", talk.input_path,
                     "WAV file to say instead of the microphone, streamed in real time; ends when "
                     "the model has answered");

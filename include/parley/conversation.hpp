@@ -12,6 +12,8 @@
 #include "device/device.hpp"
 #include "device/file_device.hpp"
 #include "device/portaudio_device.hpp"
+#include "device/pulse_device.hpp"
+#include "device/sound_card.hpp"
 #include "session/conversation.hpp"
 #include "session/conversation_report.hpp"
 #include "session/conversation_scripted_device.hpp"
@@ -32,7 +34,10 @@ using session::write_timeline_svg;
 using session::write_transcript_jsonl;
 
 using AudioDeviceInfo = device::AudioDeviceInfo;
+using AudioBackend = device::AudioBackend;
 using device::list_devices;
+using device::list_sound_cards;
+using device::parse_audio_backend;
 
 // A simple room for simulations: the speaker's sound reaches the microphone after `delay_ms`,
 // `gain_db` quieter, with a reverberation decaying over about `rt60_ms`, through a mildly

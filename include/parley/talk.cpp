@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "device/error.hpp"
+#include "device/sound_card.hpp"
 #include "dsp/error.hpp"
 #include "dsp/frame.hpp"
 #include "parley/conversation.hpp"
@@ -214,6 +215,9 @@ std::string usage_problem(const TalkOptions& options) {
         return "--input replaces the sound card: drop --input-device/--output-device";
     if (options.timeout.count() <= 0)
         return "--timeout must be at least 1 second";
+    if (!device::parse_audio_backend(options.audio_backend))
+        return "--audio-backend must be auto, pulse or portaudio (not '" + options.audio_backend +
+               "')";
     return {};
 }
 
@@ -292,8 +296,10 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         file_device = owned.get();
         device = std::move(owned);
     } else {
-        device = std::make_unique<device::PortAudioDevice>(device::PortAudioDeviceOptions{
-            .input_device = options.input_device, .output_device = options.output_device});
+        device = device::make_sound_card(
+            {.backend = *device::parse_audio_backend(options.audio_backend),
+             .input_device = options.input_device,
+             .output_device = options.output_device});
     }
     std::string why;
     if (auto opened = device->open(&why); !opened) {

@@ -39,6 +39,9 @@ struct TalkOptions {
     // Sound card ends: "" = default, digits = index from `parley devices`, else a name part.
     std::string input_device{};
     std::string output_device{};
+    // Who drives the sound card: "auto" (PulseAudio natively when its server answers, else
+    // PortAudio), "pulse" or "portaudio".
+    std::string audio_backend = "auto";
     // WAV files instead of the sound card: the input is streamed at real-time pace (any rate
     // and channel count of integer PCM; converted to mono), the model's audio goes to output.
     std::string input_path{};

@@ -54,6 +54,14 @@ Clock::TimePoint Device::last_callback_time() const noexcept {
     return Clock::TimePoint(Clock::Duration(bridge_ ? bridge_->last_callback_ns() : 0));
 }
 
+Clock::TimePoint Device::last_capture_time() const noexcept {
+    return Clock::TimePoint(Clock::Duration(bridge_ ? bridge_->last_capture_ns() : 0));
+}
+
+Clock::TimePoint Device::last_render_time() const noexcept {
+    return Clock::TimePoint(Clock::Duration(bridge_ ? bridge_->last_render_ns() : 0));
+}
+
 bool Device::callback_stalled(Clock::TimePoint now,
                               std::chrono::nanoseconds threshold) const noexcept {
     return bridge_ != nullptr && is_running() && now - last_callback_time() > threshold;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Device: the audio device interface the dsp thread codes against; PortAudioDevice (sound card),
-// FileDevice (WAV in/out) and NullDevice implement it. A device moves mono PCM16 at its own rates
+// PulseDevice (sound server), FileDevice (WAV in/out) and NullDevice implement it. A device moves mono PCM16 at its own rates
 // through three rings (capture, render, reference) filled and drained by its rt callback; the
 // dsp thread resamples. Control calls (open/start/stop/close/reopen) come from one control thread
 // (plus the DeviceWatchdog); ring and counter accessors may be used from the dsp thread.
@@ -29,6 +29,19 @@ namespace parley::device {
 struct DeviceLatency {
     std::chrono::microseconds input{0};
     std::chrono::microseconds output{0};
+};
+
+// One entry of a device listing (PortAudio's list_devices(), list_pulse_devices()).
+struct AudioDeviceInfo {
+    int index = -1;
+    std::string name;
+    std::string host_api;
+    std::string description{};  // a longer human name, when the backend has one
+    int max_input_channels = 0;
+    int max_output_channels = 0;
+    int default_rate_hz = 0;
+    bool is_default_input = false;
+    bool is_default_output = false;
 };
 
 class Device {
@@ -84,6 +97,10 @@ public:
     [[nodiscard]] DeviceStats stats() const noexcept;
     // When the callback last ran (or start() was called), by the steady clock.
     [[nodiscard]] Clock::TimePoint last_callback_time() const noexcept;
+    // When a callback last captured, and when one last rendered (the same callback in duplex
+    // mode; separate streams call back at their own times).
+    [[nodiscard]] Clock::TimePoint last_capture_time() const noexcept;
+    [[nodiscard]] Clock::TimePoint last_render_time() const noexcept;
     // True when the device is running but no callback ran for longer than `threshold`.
     [[nodiscard]] bool callback_stalled(Clock::TimePoint now,
                                         std::chrono::nanoseconds threshold) const noexcept;

@@ -51,18 +51,6 @@ struct PortAudioDeviceOptions {
     StreamMode stream_mode = StreamMode::kAuto;
 };
 
-// One entry of list_devices().
-struct AudioDeviceInfo {
-    int index = -1;
-    std::string name;
-    std::string host_api;
-    int max_input_channels = 0;
-    int max_output_channels = 0;
-    int default_rate_hz = 0;
-    bool is_default_input = false;
-    bool is_default_output = false;
-};
-
 // Every device PortAudio sees. Errors: kBackendFailed (with `why`).
 [[nodiscard]] Result<std::vector<AudioDeviceInfo>> list_devices(std::string* why = nullptr);
 

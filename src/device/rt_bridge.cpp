@@ -71,6 +71,7 @@ void RtBridge::process_duplex(std::span<const std::int16_t> in, std::span<std::i
                               std::int64_t now_ns) noexcept {
     callbacks_.fetch_add(1, std::memory_order_relaxed);
     count(capture_callbacks_, 1);
+    count(render_callbacks_, 1);
     render_into(out);
     count(render_samples_, out.size());
     count(capture_samples_, out.size());
@@ -102,9 +103,12 @@ void RtBridge::process_duplex(std::span<const std::int16_t> in, std::span<std::i
     last_render_ns_.store(now_ns, std::memory_order_release);
 }
 
-void RtBridge::process_capture(std::span<const std::int16_t> in, std::int64_t now_ns) noexcept {
-    callbacks_.fetch_add(1, std::memory_order_relaxed);
-    count(capture_callbacks_, 1);
+void RtBridge::process_capture(std::span<const std::int16_t> in, std::int64_t now_ns,
+                               bool new_callback) noexcept {
+    if (new_callback) {
+        callbacks_.fetch_add(1, std::memory_order_relaxed);
+        count(capture_callbacks_, 1);
+    }
     count(capture_samples_, in.size());
     const std::size_t written = capture_ring_.write(in);
     if (written < in.size())
@@ -115,6 +119,7 @@ void RtBridge::process_capture(std::span<const std::int16_t> in, std::int64_t no
 
 void RtBridge::process_render(std::span<std::int16_t> out, std::int64_t now_ns) noexcept {
     callbacks_.fetch_add(1, std::memory_order_relaxed);
+    count(render_callbacks_, 1);
     render_into(out);
     count(render_samples_, out.size());
     if (options_.reference_enabled && capture_started_.load(std::memory_order_acquire)) {
@@ -140,6 +145,7 @@ DeviceStats RtBridge::stats() const noexcept {
     DeviceStats s;
     s.callbacks = callbacks_.load(std::memory_order_relaxed);
     s.capture_callbacks = capture_callbacks_.load(std::memory_order_relaxed);
+    s.render_callbacks = render_callbacks_.load(std::memory_order_relaxed);
     s.capture_samples = capture_samples_.load(std::memory_order_relaxed);
     s.render_samples = render_samples_.load(std::memory_order_relaxed);
     s.underruns = underruns_.load(std::memory_order_relaxed);

@@ -34,6 +34,7 @@ struct RtBridgeOptions {
 struct DeviceStats {
     std::uint64_t callbacks = 0;                  // callback invocations (capture and render)
     std::uint64_t capture_callbacks = 0;          // of those, the ones that captured
+    std::uint64_t render_callbacks = 0;           // and the ones that rendered
     std::uint64_t capture_samples = 0;            // samples the device delivered (kept or dropped)
     std::uint64_t render_samples = 0;             // samples handed to the device (incl. silence)
     std::uint64_t underruns = 0;                  // callbacks where the render ring ran dry
@@ -69,8 +70,11 @@ public:
     // precondition: in.empty() || in.size() == out.size(). `now_ns` is the steady-clock time.
     void process_duplex(std::span<const std::int16_t> in, std::span<std::int16_t> out,
                         std::int64_t now_ns) noexcept;
-    // Input-only stream callback (two-stream mode).
-    void process_capture(std::span<const std::int16_t> in, std::int64_t now_ns) noexcept;
+    // Input-only stream callback (two-stream mode). A callback that hands over its audio in
+    // several pieces passes `new_callback` false for all but the first, so the callback count
+    // (and the block length the dsp thread derives from it) stays true.
+    void process_capture(std::span<const std::int16_t> in, std::int64_t now_ns,
+                         bool new_callback = true) noexcept;
     // Output-only stream callback (two-stream mode): render, then reference (independently).
     // The reference is only recorded once the capture stream has called back at least once since
     // mark_started(): output played before the microphone ran has no capture to align with, and
@@ -86,6 +90,13 @@ public:
     // Steady-clock nanoseconds of the last callback (or of the last mark_started()); the older of
     // the capture and render sides, so in two-stream mode one stalled stream is noticed too.
     [[nodiscard]] std::int64_t last_callback_ns() const noexcept;
+    // Of the last callback that captured, and of the last that rendered.
+    [[nodiscard]] std::int64_t last_capture_ns() const noexcept {
+        return last_capture_ns_.load(std::memory_order_acquire);
+    }
+    [[nodiscard]] std::int64_t last_render_ns() const noexcept {
+        return last_render_ns_.load(std::memory_order_acquire);
+    }
     // Called by start(): counts a stream that never calls back as stalled from this moment.
     void mark_started(std::int64_t now_ns) noexcept;
 
@@ -108,6 +119,7 @@ private:
     // fetch_add).
     std::atomic<std::uint64_t> callbacks_{0};
     std::atomic<std::uint64_t> capture_callbacks_{0};
+    std::atomic<std::uint64_t> render_callbacks_{0};
     std::atomic<std::uint64_t> capture_samples_{0};
     std::atomic<std::uint64_t> render_samples_{0};
     std::atomic<std::uint64_t> underruns_{0};

@@ -166,10 +166,11 @@ void ConversationDsp::run() {
         // replaced by silence, once two capture blocks wait.
         const std::size_t captured = capture.available_to_read();
         const bool reference_ready = reference.available_to_read() >= ref_block_.size();
-        if (captured < in_block_.size() ||
+        const bool capture_short = captured < in_block_.size();
+        if (capture_short ||
             (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())) {
             if (!device_.run_next_callback())
-                wait_for_next_callback();
+                wait_for_next_callback(!capture_short);
             continue;
         }
         (void)capture.read(in_block_);
@@ -208,14 +209,22 @@ std::size_t ConversationDsp::send_samples() const {
                       kMaxSendSamples);
 }
 
-void ConversationDsp::wait_for_next_callback() const {
-    // Sleeps until just after the device's next callback is due (the last one plus the mean
-    // block length), so the thread wakes about once per device block rather than polling. A
-    // late callback (or a device on a manual clock) costs a short sleep and another look.
+void ConversationDsp::wait_for_next_callback(bool for_reference) const {
+    // Sleeps until just after the next callback of the stream it waits for is due (its last one
+    // plus the mean block length), so the thread wakes about once per device block rather than
+    // polling. (With separate streams, timing it from the other stream's callback would find it
+    // already due and spin.) A late callback (or a device on a manual clock) costs a short sleep
+    // and another look.
     using namespace std::chrono;
-    const auto period = duration_cast<nanoseconds>(
-        duration<double>(device_block_samples() / device_.input_rate_hz()));
-    const auto due = device_.last_callback_time() + period + kCallbackMargin;
+    const auto stats = device_.stats();
+    const double block_s =
+        for_reference && stats.render_callbacks > 0
+            ? static_cast<double>(stats.render_samples) / stats.render_callbacks /
+                  device_.output_rate_hz()
+            : device_block_samples() / device_.input_rate_hz();
+    const auto period = duration_cast<nanoseconds>(duration<double>(block_s));
+    const auto last = for_reference ? device_.last_render_time() : device_.last_capture_time();
+    const auto due = last + period + kCallbackMargin;
     const auto wait = std::clamp(due - Clock::steady().now(), nanoseconds(kMinWait),
                                  std::max(period, nanoseconds(kMinWait)));
     std::this_thread::sleep_for(wait);

@@ -82,7 +82,8 @@ private:
     void run();
     // The device's mean capture block so far, in input samples (one frame until it has captured).
     [[nodiscard]] double device_block_samples() const;
-    void wait_for_next_callback() const;
+    // Sleeps until the next callback that brings capture (or, `for_reference`, the reference).
+    void wait_for_next_callback(bool for_reference) const;
     // How much audio run() hands the session at a time: a device block's worth in whole frames.
     [[nodiscard]] std::size_t send_samples() const;
     // Queues audio for the session; run() hands it over once per device block, 20 ms at least.

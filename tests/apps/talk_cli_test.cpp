@@ -161,6 +161,19 @@ TEST_F(TalkCli, AnUnknownDeviceIsNamed) {
     EXPECT_NE(line.find("parley devices"), std::string::npos) << line;
 }
 
+TEST_F(TalkCli, ThePulseBackendWithoutAServerSaysWhatToDo) {
+    const auto run = run_parley({"talk", "--audio-backend", "pulse", "--url", "ws://127.0.0.1:1"},
+                                dir_, {"PULSE_SERVER=unix:" + dir_ + "/no-server-here"});
+    EXPECT_EQ(run.exit_code, kDevice) << run.err;
+    const auto line = one_error_line(run);
+    EXPECT_NE(line.find("no PulseAudio server answers"), std::string::npos) << line;
+    EXPECT_NE(line.find("--audio-backend portaudio"), std::string::npos) << line;
+
+    const auto bad = talk({"--audio-backend", "oss", "--url", "ws://127.0.0.1:1"});
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE(bad.err.find("--audio-backend"), std::string::npos) << bad.err;
+}
+
 TEST_F(TalkCli, AMissingInputFileIsNamed) {
     const auto missing = path("nothing-here.wav");
     const auto run = talk({"--input", missing, "--url", "ws://127.0.0.1:1"});
@@ -275,7 +288,7 @@ TEST_F(TalkCli, HelpNamesEveryOption) {
     const auto run = talk({"--help"});
     EXPECT_EQ(run.exit_code, 0);
     for (const char* option : {"--url", "--model", "--voice", "--system", "--input-device",
-                               "--output-device", "--input", "--output", "--record", "--transcript",
+                               "--output-device", "--audio-backend", "--input", "--output", "--record", "--transcript",
                                "--headphones", "--timeout", "--reconnect-for", "--log-level"}) {
         EXPECT_NE(run.out.find(option), std::string::npos) << option;
     }

@@ -163,9 +163,26 @@ TEST(RtBridgeTest, TwoStreamModeCountsEachDirection) {
     // The mean capture block (what the dsp thread paces itself by) counts capture callbacks only.
     EXPECT_EQ(s.capture_callbacks, 1u);
     EXPECT_EQ(s.capture_samples / s.capture_callbacks, 160u);
+    EXPECT_EQ(s.render_callbacks, 2u);
     EXPECT_EQ(bridge.reference_ring().available_to_read(), 441u);
-    // The older of the two sides.
+    // The older of the two sides, and each side's own.
     EXPECT_EQ(bridge.last_callback_ns(), 5);
+    EXPECT_EQ(bridge.last_capture_ns(), 5);
+    EXPECT_EQ(bridge.last_render_ns(), 9);
+}
+
+TEST(RtBridgeTest, ACaptureCallbackInPiecesCountsOnce) {
+    // PulseAudio hands a monitor source's audio over in many small fragments per callback: the
+    // dsp thread paces itself by the callback's block, not the fragment's.
+    RtBridge bridge(RtBridgeOptions{.input_rate_hz = 16000, .output_rate_hz = 16000});
+    const Samples piece = ramp(8);
+    for (int callback = 0; callback < 2; ++callback)
+        for (int i = 0; i < 40; ++i) bridge.process_capture(piece, 7, i == 0);
+    const DeviceStats s = bridge.stats();
+    EXPECT_EQ(s.capture_callbacks, 2u);
+    EXPECT_EQ(s.callbacks, 2u);
+    EXPECT_EQ(s.capture_samples / s.capture_callbacks, 320u);
+    EXPECT_EQ(bridge.capture_ring().available_to_read(), 640u);
 }
 
 TEST(RtBridgeTest, ReferenceCanBeDisabled) {

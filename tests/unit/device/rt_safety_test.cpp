@@ -15,6 +15,7 @@
 
 #include "device/file_device.hpp"
 #include "device/null_device.hpp"
+#include "device/pulse_callback.hpp"
 #include "device/rt_bridge.hpp"
 #include "device/rt_scope.hpp"
 #include "support/test_audio.hpp"
@@ -216,6 +217,40 @@ void drive_portaudio_callback(StreamRole role, int in_channels, int out_channels
     EXPECT_GT(s.device_xruns, 0u);
 }
 
+// Drives PulseDevice's sample handling like its stream callbacks would: recorded fragments (some
+// of them holes) and playback requests of many sizes, with underruns, overruns and flushes.
+void drive_pulse_callbacks() {
+    RtBridge bridge(RtBridgeOptions{.input_rate_hz = 44100,
+                                    .output_rate_hz = 44100,
+                                    .capture_ring_ms = 50,
+                                    .render_ring_ms = 50});
+    const Samples tone = test::sine(440.0, 44100, 44100, 10000.0);
+    std::vector<std::int16_t> in(5000);
+    std::vector<std::int16_t> out(5000);
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int16_t>(i * 7);
+    std::size_t played = 0;
+    int round = 0;
+    for (std::size_t samples : {882ul, 441ul, 1ul, 64ul, 4096ul, 5000ul, 13ul}) {
+        for (int repeat = 0; repeat < 20; ++repeat, ++round) {
+            played += bridge.render_ring().write(std::span(tone).subspan(played % 40000, 700));
+            if (round % 7 == 3)
+                bridge.render_ring().request_flush();
+            if (round % 3 == 0)
+                bridge.capture_ring().discard(bridge.capture_ring().available_to_read());
+            const std::size_t bytes = samples * sizeof(std::int16_t);
+            pulse_capture(bridge, in.data(), bytes, round, true);
+            pulse_capture(bridge, round % 5 == 0 ? nullptr : in.data(), bytes, round, false);
+            pulse_render(bridge, out.data(), bytes, round);
+        }
+    }
+    const DeviceStats s = bridge.stats();
+    EXPECT_EQ(s.capture_callbacks, static_cast<std::uint64_t>(round));
+    EXPECT_EQ(s.render_callbacks, static_cast<std::uint64_t>(round));
+    EXPECT_GT(s.flushes, 0u);
+    EXPECT_GT(s.underruns, 0u);
+    EXPECT_GT(s.overrun_samples, 0u);
+}
+
 class RtSafetyTest : public ::testing::Test {
 protected:
     void SetUp() override { reset_violations(); }
@@ -280,6 +315,12 @@ TEST_F(RtSafetyTest, PortAudioCallbackDuplexStereoIsClean) {
 TEST_F(RtSafetyTest, PortAudioCallbackTwoStreamsAreClean) {
     drive_portaudio_callback(StreamRole::kCapture, 2, 1);
     drive_portaudio_callback(StreamRole::kRender, 1, 2);
+    EXPECT_EQ(violations(), 0) << g_allocations.load() << " allocations, " << g_frees.load()
+                               << " frees, " << g_locks.load() << " locks";
+}
+
+TEST_F(RtSafetyTest, PulseCallbacksAreClean) {
+    drive_pulse_callbacks();
     EXPECT_EQ(violations(), 0) << g_allocations.load() << " allocations, " << g_frees.load()
                                << " frees, " << g_locks.load() << " locks";
 }

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "device/portaudio_device.hpp"
+#include "device/pulse_device.hpp"
+#include "device/sound_card.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -11,15 +13,17 @@
 
 #include <gtest/gtest.h>
 
+#include "device/error.hpp"
 #include "dsp/resampler.hpp"
 #include "support/flite_speech.hpp"
 #include "support/test_audio.hpp"
 
 // A real sound path with no sound card: scripts/pulse_test_env.sh starts a private PulseAudio
 // daemon whose null sink is the default speaker and whose monitor is the default microphone; ALSA's
-// pulse plugin hands it to PortAudio. The test plays a tone burst and speech through the same
-// PortAudioDevice `parley talk` uses, in real time, and checks the microphone heard them. It never
-// skips: if the device cannot be opened, it fails with the reason.
+// pulse plugin hands it to PortAudio, and PulseDevice speaks to it natively. The tests play a tone
+// burst and speech through the same devices `parley talk` uses, in real time, and check the
+// microphone heard them. They never skip: if a device cannot be opened, the test fails with the
+// reason.
 
 #if defined(__SANITIZE_ADDRESS__)
 // PortAudio's ALSA host loads ALSA plugins (pulse, jack, ...) that keep configuration
@@ -112,24 +116,17 @@ std::pair<std::size_t, double> find_echo(const Samples& captured, const Samples&
     return {refined, best_corr};
 }
 
-TEST(PortAudioRealtimeTest, DefaultDuplexDeviceHearsWhatItPlaysInRealTime) {
-    const std::string env_error = setup_pulse_environment();
-    ASSERT_TRUE(env_error.empty()) << env_error;
-
-    PortAudioDevice device;
+// Plays a signal through an open device in real time and checks the microphone heard it, right
+// after its reference.
+void expect_hears_what_it_plays(Device& device) {
     std::string why;
-    const Status opened = device.open(&why);
-    ASSERT_TRUE(opened) << "cannot open the default audio device: " << why;
     const int rate = device.output_rate_hz();
-    // (On ALSA's pulse plugin StreamMode::kAuto uses two streams of the same server.)
     EXPECT_EQ(device.input_rate_hz(), rate);
     EXPECT_GE(rate, 8000);
     EXPECT_LE(rate, 192000);
     const DeviceLatency latency = device.latency();
-    std::printf("[ device   ] %s (%s): %d Hz, %d/%d channels, latency in %.1f ms, out %.1f ms\n",
-                device.name().c_str(), device.is_duplex() ? "one duplex stream" : "two streams",
-                rate, device.input_channels(), device.output_channels(),
-                latency.input.count() / 1000.0, latency.output.count() / 1000.0);
+    std::printf("[ device   ] %s: %d Hz, latency in %.1f ms, out %.1f ms\n", device.name().c_str(),
+                rate, latency.input.count() / 1000.0, latency.output.count() / 1000.0);
 
     // 200 ms silence, a 400 ms 440 Hz burst, 300 ms silence, flite speech, 300 ms silence.
     const Samples speech = dsp::resample(test::speak("the quick brown fox jumps over the lazy dog"),
@@ -176,15 +173,20 @@ TEST(PortAudioRealtimeTest, DefaultDuplexDeviceHearsWhatItPlaysInRealTime) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     device.stop();
     const DeviceStats stats = device.stats();
+    const std::uint64_t render_callbacks = stats.render_callbacks;
+    auto per_callback_ms = [rate](std::uint64_t samples, std::uint64_t callbacks) {
+        return callbacks ? 1000.0 * static_cast<double>(samples) / static_cast<double>(callbacks) /
+                               rate
+                         : 0.0;
+    };
     std::printf(
-        "[ device   ] %.2f s of audio in %.2f s; %llu callbacks (%.1f ms of output each), "
-        "%llu underruns, %llu overruns, %llu device xruns\n",
+        "[ device   ] %.2f s of audio in %.2f s; %llu capture callbacks (%.1f ms each), %llu "
+        "render callbacks (%.1f ms each), %llu underruns, %llu overruns, %llu device xruns\n",
         static_cast<double>(captured.size()) / rate, elapsed_s,
-        static_cast<unsigned long long>(stats.callbacks),
-        stats.callbacks ? (device.is_duplex() ? 1.0 : 2.0) * 1000.0 *
-                              static_cast<double>(stats.render_samples) /
-                              static_cast<double>(stats.callbacks) / rate
-                        : 0.0,
+        static_cast<unsigned long long>(stats.capture_callbacks),
+        per_callback_ms(stats.capture_samples, stats.capture_callbacks),
+        static_cast<unsigned long long>(render_callbacks),
+        per_callback_ms(stats.render_samples, render_callbacks),
         static_cast<unsigned long long>(stats.underruns),
         static_cast<unsigned long long>(stats.overrun_samples),
         static_cast<unsigned long long>(stats.device_xruns));
@@ -236,6 +238,97 @@ TEST(PortAudioRealtimeTest, DefaultDuplexDeviceHearsWhatItPlaysInRealTime) {
     EXPECT_NEAR(test::amplitude_db(captured_tone_rms / test::rms(tone)), 0.0, 3.0);
     // And before the burst, silence.
     EXPECT_LT(test::rms(std::span(captured).first(test::ms_to_samples(100, rate))), 50.0);
+}
+
+TEST(SoundCardRealtimeTest, PortAudioDefaultDeviceHearsWhatItPlays) {
+    const std::string env_error = setup_pulse_environment();
+    ASSERT_TRUE(env_error.empty()) << env_error;
+    PortAudioDevice device;
+    std::string why;
+    ASSERT_TRUE(device.open(&why)) << "cannot open the default audio device: " << why;
+    // (On ALSA's pulse plugin StreamMode::kAuto uses two streams of the same server.)
+    std::printf("[ device   ] PortAudio, %s, %d/%d channels\n",
+                device.is_duplex() ? "one duplex stream" : "two streams", device.input_channels(),
+                device.output_channels());
+    expect_hears_what_it_plays(device);
+}
+
+TEST(SoundCardRealtimeTest, PulseDefaultDeviceHearsWhatItPlays) {
+    const std::string env_error = setup_pulse_environment();
+    ASSERT_TRUE(env_error.empty()) << env_error;
+    // What `parley talk` picks by itself when a PulseAudio server answers.
+    ASSERT_EQ(resolve_audio_backend(AudioBackend::kAuto), AudioBackend::kPulse);
+    PulseDevice device;
+    std::string why;
+    ASSERT_TRUE(device.open(&why)) << "cannot open the default PulseAudio device: " << why;
+    EXPECT_EQ(device.name(), "spk.monitor / spk");
+    expect_hears_what_it_plays(device);
+    // A sink and its monitor share the server's clock. Five seconds of 20 ms callbacks resolve
+    // that only to several hundred ppm (it tightens over a minute: DriftEstimator's tests), so
+    // this checks that an estimate came, and that it is not wildly off.
+    const auto drift = device.clock_drift_ppm();
+    ASSERT_TRUE(drift.has_value()) << "no drift estimate after seconds of audio";
+    EXPECT_LT(std::abs(*drift), 3000.0);
+}
+
+TEST(SoundCardRealtimeTest, PulseDevicesByNameAndIndexAndUnknownOnes) {
+    const std::string env_error = setup_pulse_environment();
+    ASSERT_TRUE(env_error.empty()) << env_error;
+    std::string why;
+    auto devices = list_sound_cards(AudioBackend::kPulse, &why);
+    ASSERT_TRUE(devices) << why;
+    bool default_in = false, default_out = false;
+    for (const auto& d : *devices) {
+        default_in |= d.is_default_input && d.name == "spk.monitor" && d.max_input_channels > 0;
+        default_out |= d.is_default_output && d.name == "spk" && d.max_output_channels > 0;
+    }
+    EXPECT_TRUE(default_in && default_out) << "the listing lacks the null sink or its monitor";
+
+    PulseDevice by_description({.input_device = "monitor of null", .output_device = "NULL OUTPUT"});
+    ASSERT_TRUE(by_description.open(&why)) << why;
+    EXPECT_EQ(by_description.name(), "spk.monitor / spk");
+    ASSERT_TRUE(by_description.start(&why)) << why;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (by_description.stats().capture_samples == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_GT(by_description.stats().capture_samples, 0u);
+    // A reopen (what the watchdog does after a stall) connects again and keeps the rings.
+    dsp::FrameRing* ring = &by_description.capture_ring();
+    ASSERT_TRUE(by_description.reopen(&why)) << why;
+    EXPECT_EQ(ring, &by_description.capture_ring());
+    EXPECT_TRUE(by_description.is_running());
+    by_description.close();
+
+    PulseDevice unknown({.output_device = "no-such-speaker"});
+    why.clear();
+    const Status opened = unknown.open(&why);
+    ASSERT_FALSE(opened);
+    EXPECT_EQ(opened.error(), DeviceError::kNoSuchDevice);
+    EXPECT_EQ(why, "no PulseAudio sink matches 'no-such-speaker'; `parley devices` lists them");
+
+    PulseDevice by_index({.input_device = "999"});
+    EXPECT_FALSE(by_index.open(&why));
+    EXPECT_NE(why.find("no PulseAudio source matches '999'"), std::string::npos) << why;
+}
+
+TEST(SoundCardRealtimeTest, PulseWithoutAServerSaysSoInOneLine) {
+    // A server address where nothing listens (the private daemon is left alone).
+    const char* saved = std::getenv("PULSE_SERVER");
+    const std::string restore = saved ? saved : "";
+    ::setenv("PULSE_SERVER", "unix:/nonexistent/parley-test/native", 1);
+    EXPECT_FALSE(pulse_server_available());
+    EXPECT_EQ(resolve_audio_backend(AudioBackend::kAuto), AudioBackend::kPortAudio);
+    PulseDevice device;
+    std::string why;
+    const Status opened = device.open(&why);
+    if (saved)
+        ::setenv("PULSE_SERVER", restore.c_str(), 1);
+    else
+        ::unsetenv("PULSE_SERVER");
+    ASSERT_FALSE(opened);
+    EXPECT_EQ(opened.error(), DeviceError::kBackendFailed);
+    EXPECT_EQ(why.rfind("no PulseAudio server answers (", 0), 0u) << why;
+    EXPECT_EQ(why.find('\n'), std::string::npos);
 }
 
 }  // namespace
