@@ -27,6 +27,7 @@ constexpr milliseconds kServerTimeout{5000};
 // Drift points are taken in the playback callback, every this many callbacks (about 20 ms each);
 // the estimate is refreshed every kDriftRefresh points.
 constexpr int kDriftRefresh = 25;
+constexpr int kDriftWarmup = 50;
 
 Status fail_with(DeviceError e, std::string* why, std::string text) {
     if (why)
@@ -101,6 +102,7 @@ struct PulseDevice::Connection {
     bool active = false;
     // Playback callback only (outside the rt part): points for the drift estimate.
     std::unique_ptr<DriftEstimator> drift;
+    int drift_warmup = 0;
     int drift_points = 0;
     std::atomic<double>* drift_ppm = nullptr;  // the device's, so readers never lock
     std::atomic<bool>* drift_known = nullptr;
@@ -293,6 +295,10 @@ void on_writable(pa_stream* stream, std::size_t bytes, void* user) {
     }
     if (c.active && c.drift) {
         const DeviceStats s = c.bridge->stats();
+        // The first second is left out: playback starts by filling the server's whole buffer
+        // while the microphone is just starting, a step that would bias the slope for a minute.
+        if (s.capture_samples == 0 || ++c.drift_warmup <= kDriftWarmup)
+            return;
         c.drift->add(Clock::steady().now(), s.capture_samples, s.render_samples);
         if (++c.drift_points % kDriftRefresh == 0) {
             if (const auto ppm = c.drift->drift_ppm()) {
@@ -440,9 +446,15 @@ Status PulseDevice::open_locked(int forced_rate_hz, std::string* why) {
                                        quarter, unset};
     const auto flags =
         static_cast<pa_stream_flags_t>(PA_STREAM_ADJUST_LATENCY | PA_STREAM_START_CORKED);
-    if (pa_stream_connect_record(c->record, input_name_.c_str(), &record_attr, flags) < 0 ||
-        pa_stream_connect_playback(c->playback, output_name_.c_str(), &playback_attr, flags,
-                                   nullptr, nullptr) < 0)
+    // The defaults are left to the server (null), so the streams follow a default the user
+    // changes while talking.
+    auto chosen = [](const std::string& spec, const std::string& name) {
+        return spec.empty() || spec == "default" ? nullptr : name.c_str();
+    };
+    if (pa_stream_connect_record(c->record, chosen(options_.input_device, input_name_),
+                                 &record_attr, flags) < 0 ||
+        pa_stream_connect_playback(c->playback, chosen(options_.output_device, output_name_),
+                                   &playback_attr, flags, nullptr, nullptr) < 0)
         return fail_with(DeviceError::kOpenFailed, why,
                          "cannot open PulseAudio device '" + name() + "': " + c->last_error());
     const bool settled = c->wait_for([&] {
@@ -500,6 +512,7 @@ Status PulseDevice::start_locked(std::string* why) {
     bridge()->mark_started(steady_now_ns());
     c.drift = std::make_unique<DriftEstimator>(bridge()->options().input_rate_hz,
                                                bridge()->options().output_rate_hz);
+    c.drift_warmup = 0;
     c.drift_points = 0;
     c.drift_ppm = &drift_ppm_;
     c.drift_known = &drift_known_;

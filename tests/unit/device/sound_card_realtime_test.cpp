@@ -263,12 +263,13 @@ TEST(SoundCardRealtimeTest, PulseDefaultDeviceHearsWhatItPlays) {
     ASSERT_TRUE(device.open(&why)) << "cannot open the default PulseAudio device: " << why;
     EXPECT_EQ(device.name(), "spk.monitor / spk");
     expect_hears_what_it_plays(device);
-    // A sink and its monitor share the server's clock. Five seconds of 20 ms callbacks resolve
-    // that only to several hundred ppm (it tightens over a minute: DriftEstimator's tests), so
-    // this checks that an estimate came, and that it is not wildly off.
+    // A sink and its monitor share the server's clock. Four seconds of 20 ms callbacks resolve
+    // that only to about 2000 ppm (0 to 1900 seen; it tightens over a minute: DriftEstimator's
+    // tests), so this checks that an estimate came, in the right units.
     const auto drift = device.clock_drift_ppm();
     ASSERT_TRUE(drift.has_value()) << "no drift estimate after seconds of audio";
-    EXPECT_LT(std::abs(*drift), 3000.0);
+    std::printf("[ device   ] drift of the source against the sink: %.0f ppm\n", *drift);
+    EXPECT_LT(std::abs(*drift), 5000.0);
 }
 
 TEST(SoundCardRealtimeTest, PulseDevicesByNameAndIndexAndUnknownOnes) {
