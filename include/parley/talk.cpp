@@ -296,10 +296,10 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         file_device = owned.get();
         device = std::move(owned);
     } else {
-        device = device::make_sound_card(
-            {.backend = *device::parse_audio_backend(options.audio_backend),
-             .input_device = options.input_device,
-             .output_device = options.output_device});
+        device =
+            device::make_sound_card({.backend = *device::parse_audio_backend(options.audio_backend),
+                                     .input_device = options.input_device,
+                                     .output_device = options.output_device});
     }
     std::string why;
     if (auto opened = device->open(&why); !opened) {

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Device: the audio device interface the dsp thread codes against; PortAudioDevice (sound card),
-// PulseDevice (sound server), FileDevice (WAV in/out) and NullDevice implement it. A device moves mono PCM16 at its own rates
-// through three rings (capture, render, reference) filled and drained by its rt callback; the
-// dsp thread resamples. Control calls (open/start/stop/close/reopen) come from one control thread
-// (plus the DeviceWatchdog); ring and counter accessors may be used from the dsp thread.
+// PulseDevice (sound server), FileDevice (WAV in/out) and NullDevice implement it. A device moves
+// mono PCM16 at its own rates through three rings (capture, render, reference) filled and drained
+// by its rt callback; the dsp thread resamples. Control calls (open/start/stop/close/reopen) come
+// from one control thread (plus the DeviceWatchdog); ring and counter accessors may be used from
+// the dsp thread.
 //
 // Typical dsp loop:  device->open(); device->start();
 //   every 10 ms: read capture_ring() + reference_ring() in lockstep, process, write render_ring();

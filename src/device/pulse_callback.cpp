@@ -26,8 +26,7 @@ void pulse_capture(RtBridge& bridge, const void* data, std::size_t bytes, std::i
 
 void pulse_render(RtBridge& bridge, void* data, std::size_t bytes, std::int64_t now_ns) noexcept {
     RtScope rt;
-    bridge.process_render({static_cast<std::int16_t*>(data), bytes / sizeof(std::int16_t)},
-                          now_ns);
+    bridge.process_render({static_cast<std::int16_t*>(data), bytes / sizeof(std::int16_t)}, now_ns);
 }
 
 }  // namespace parley::device

@@ -73,8 +73,8 @@ struct DeviceList {
     std::vector<AudioDeviceInfo> devices;
     int pending = 0;  // lists still being received
 
-    void add(std::uint32_t index, const char* name, const char* description,
-             std::uint8_t channels, std::uint32_t rate, bool input) {
+    void add(std::uint32_t index, const char* name, const char* description, std::uint8_t channels,
+             std::uint32_t rate, bool input) {
         AudioDeviceInfo d;
         d.index = static_cast<int>(index);
         d.name = name ? name : "";
@@ -170,9 +170,7 @@ struct PulseDevice::Connection {
         return done;
     }
 
-    [[nodiscard]] std::string last_error() const {
-        return pa_strerror(pa_context_errno(context));
-    }
+    [[nodiscard]] std::string last_error() const { return pa_strerror(pa_context_errno(context)); }
 
     // Starts the mainloop and connects to the server (never spawning one).
     Status connect(std::string* why) {
@@ -181,7 +179,8 @@ struct PulseDevice::Connection {
             return fail_with(DeviceError::kBackendFailed, why, "cannot start libpulse's mainloop");
         context = pa_context_new(pa_threaded_mainloop_get_api(loop), "parley");
         if (context == nullptr)
-            return fail_with(DeviceError::kBackendFailed, why, "cannot create a PulseAudio context");
+            return fail_with(DeviceError::kBackendFailed, why,
+                             "cannot create a PulseAudio context");
         const auto no_server = [&](const std::string& reason) {
             return fail_with(DeviceError::kBackendFailed, why,
                              "no PulseAudio server answers (" + reason +
@@ -335,10 +334,10 @@ Result<std::string> resolve(const std::string& spec, bool input,
         const bool right_way = input ? d.max_input_channels > 0 : d.max_output_channels > 0;
         if (!right_way)
             continue;
-        const bool match = all_digits(spec) ? std::to_string(d.index) == spec
-                                            : lower(d.name).find(needle) != std::string::npos ||
-                                                  lower(d.description).find(needle) !=
-                                                      std::string::npos;
+        const bool match = all_digits(spec)
+                               ? std::to_string(d.index) == spec
+                               : lower(d.name).find(needle) != std::string::npos ||
+                                     lower(d.description).find(needle) != std::string::npos;
         if (match)
             return d.name;
     }
@@ -362,7 +361,8 @@ Result<std::vector<AudioDeviceInfo>> list_pulse_devices(std::string* why) {
     PulseDevice::Connection::Lock lock(c.loop);
     ServerInfo server;
     DeviceList list;
-    if (!c.server_info(server) || !c.list(true, list) || !c.list(false, list) || list.pending != 0) {
+    if (!c.server_info(server) || !c.list(true, list) || !c.list(false, list) ||
+        list.pending != 0) {
         if (why)
             *why = "the PulseAudio server did not list its devices: " + c.last_error();
         return fail(DeviceError::kBackendFailed);
@@ -419,9 +419,9 @@ Status PulseDevice::open_locked(int forced_rate_hz, std::string* why) {
     input_name_ = *source;
     output_name_ = *sink;
 
-    const int rate_hz = forced_rate_hz != 0                      ? forced_rate_hz
+    const int rate_hz = forced_rate_hz != 0                     ? forced_rate_hz
                         : dsp::is_valid_rate_hz(server.rate_hz) ? server.rate_hz
-                                                                 : 48000;
+                                                                : 48000;
     const pa_sample_spec spec{PA_SAMPLE_S16LE, static_cast<std::uint32_t>(rate_hz), 1};
     pa_channel_map mono;
     pa_channel_map_init_mono(&mono);
@@ -466,8 +466,8 @@ Status PulseDevice::open_locked(int forced_rate_hz, std::string* why) {
     if (!settled || pa_stream_get_state(c->record) != PA_STREAM_READY ||
         pa_stream_get_state(c->playback) != PA_STREAM_READY)
         return fail_with(DeviceError::kOpenFailed, why,
-                         "cannot open PulseAudio device '" + name() + "': " +
-                             (settled ? c->last_error() : "no answer within 5 s"));
+                         "cannot open PulseAudio device '" + name() +
+                             "': " + (settled ? c->last_error() : "no answer within 5 s"));
 
     // The buffers the server settled on: a recorded fragment waits up to fragsize before it is
     // sent; a sample written waits tlength (sink latency included) before it is heard.

@@ -217,11 +217,10 @@ void ConversationDsp::wait_for_next_callback(bool for_reference) const {
     // and another look.
     using namespace std::chrono;
     const auto stats = device_.stats();
-    const double block_s =
-        for_reference && stats.render_callbacks > 0
-            ? static_cast<double>(stats.render_samples) / stats.render_callbacks /
-                  device_.output_rate_hz()
-            : device_block_samples() / device_.input_rate_hz();
+    const double block_s = for_reference && stats.render_callbacks > 0
+                               ? static_cast<double>(stats.render_samples) /
+                                     stats.render_callbacks / device_.output_rate_hz()
+                               : device_block_samples() / device_.input_rate_hz();
     const auto period = duration_cast<nanoseconds>(duration<double>(block_s));
     const auto last = for_reference ? device_.last_render_time() : device_.last_capture_time();
     const auto due = last + period + kCallbackMargin;

@@ -287,9 +287,10 @@ TEST_F(TalkCli, VertexAiWithoutCredentialsNamesWhatWasTried) {
 TEST_F(TalkCli, HelpNamesEveryOption) {
     const auto run = talk({"--help"});
     EXPECT_EQ(run.exit_code, 0);
-    for (const char* option : {"--url", "--model", "--voice", "--system", "--input-device",
-                               "--output-device", "--audio-backend", "--input", "--output", "--record", "--transcript",
-                               "--headphones", "--timeout", "--reconnect-for", "--log-level"}) {
+    for (const char* option :
+         {"--url", "--model", "--voice", "--system", "--input-device", "--output-device",
+          "--audio-backend", "--input", "--output", "--record", "--transcript", "--headphones",
+          "--timeout", "--reconnect-for", "--log-level"}) {
         EXPECT_NE(run.out.find(option), std::string::npos) << option;
     }
 }
