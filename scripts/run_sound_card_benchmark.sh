@@ -65,6 +65,6 @@ for run in $(seq 1 "$runs"); do
         fi
         awk -v b="$backend" -v r="$run" \
             '{printf "%-10s %4d %8.2f %8.2f %8.2f %9.1f %8d\n", b, r, $1 + $2, $1, $2, $3 / 1024, $4}' \
-            "$log.time"
+            <(tail -n 1 "$log.time")
     done
 done

@@ -19,6 +19,7 @@
 
 #include "base/log.hpp"
 #include "base/thread_name.hpp"
+#include "device/device_spec.hpp"
 #include "device/error.hpp"
 #include "device/rt_scope.hpp"
 #include "dsp/frame.hpp"
@@ -103,23 +104,6 @@ public:
 private:
     PaLibrary() = default;
 };
-
-Status fail_with(DeviceError e, std::string* why, std::string text) {
-    if (why)
-        *why = std::move(text);
-    return fail(e);
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-bool all_digits(const std::string& s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
 
 // Resolves a device spec ("" / index / name substring) for one direction.
 Result<PaDeviceIndex> resolve_device(const std::string& spec, bool input, std::string* why) {

@@ -12,6 +12,7 @@
 
 #include "base/log.hpp"
 #include "device/drift_estimator.hpp"
+#include "device/device_spec.hpp"
 #include "device/error.hpp"
 #include "device/pulse_callback.hpp"
 #include "dsp/resampler.hpp"
@@ -28,23 +29,6 @@ constexpr milliseconds kServerTimeout{5000};
 // the estimate is refreshed every kDriftRefresh points.
 constexpr int kDriftRefresh = 25;
 constexpr int kDriftWarmup = 50;
-
-Status fail_with(DeviceError e, std::string* why, std::string text) {
-    if (why)
-        *why = std::move(text);
-    return fail(e);
-}
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-bool all_digits(const std::string& s) {
-    return !s.empty() &&
-           std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
 
 std::int64_t steady_now_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
