@@ -4,7 +4,6 @@
 #include "device/portaudio_device.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstring>
 

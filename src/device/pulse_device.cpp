@@ -5,7 +5,6 @@
 #include <pulse/pulseaudio.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <thread>
