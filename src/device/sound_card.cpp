@@ -16,18 +16,6 @@ std::optional<AudioBackend> parse_audio_backend(std::string_view name) {
     return std::nullopt;
 }
 
-const char* to_string(AudioBackend backend) {
-    switch (backend) {
-        case AudioBackend::kAuto:
-            return "auto";
-        case AudioBackend::kPulse:
-            return "pulse";
-        case AudioBackend::kPortAudio:
-            return "portaudio";
-    }
-    return "auto";
-}
-
 AudioBackend resolve_audio_backend(AudioBackend backend) {
     if (backend != AudioBackend::kAuto)
         return backend;

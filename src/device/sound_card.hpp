@@ -23,7 +23,6 @@ enum class AudioBackend {
 
 // "auto", "pulse", "portaudio"; nullopt for anything else.
 [[nodiscard]] std::optional<AudioBackend> parse_audio_backend(std::string_view name);
-[[nodiscard]] const char* to_string(AudioBackend backend);
 // kAuto resolved on this machine now; the others as they are.
 [[nodiscard]] AudioBackend resolve_audio_backend(AudioBackend backend);
 
