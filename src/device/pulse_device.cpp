@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "base/log.hpp"
-#include "device/drift_estimator.hpp"
 #include "device/device_spec.hpp"
+#include "device/drift_estimator.hpp"
 #include "device/error.hpp"
 #include "device/pulse_callback.hpp"
 #include "dsp/resampler.hpp"
@@ -49,23 +49,25 @@ struct ServerInfo {
     std::string default_source;
     std::string default_sink;
     int rate_hz = 0;
-    bool done = false;
 };
 
 struct DeviceList {
     std::vector<AudioDeviceInfo> devices;
-    int pending = 0;  // lists still being received
 
-    void add(std::uint32_t index, const char* name, const char* description, std::uint8_t channels,
-             std::uint32_t rate, bool input) {
+    // The callback of pa_context_get_source_info_list (Info = pa_source_info, kInput) and of
+    // pa_context_get_sink_info_list (pa_sink_info): one call per device, then one with eol set.
+    template <class Info, bool kInput>
+    static void collect(pa_context* /*context*/, const Info* i, int eol, void* user) {
+        if (eol != 0 || i == nullptr)
+            return;
         AudioDeviceInfo d;
-        d.index = static_cast<int>(index);
-        d.name = name ? name : "";
+        d.index = static_cast<int>(i->index);
+        d.name = i->name ? i->name : "";
         d.host_api = "PulseAudio";
-        d.description = description ? description : "";
-        (input ? d.max_input_channels : d.max_output_channels) = channels;
-        d.default_rate_hz = static_cast<int>(rate);
-        devices.push_back(std::move(d));
+        d.description = i->description ? i->description : "";
+        (kInput ? d.max_input_channels : d.max_output_channels) = i->sample_spec.channels;
+        d.default_rate_hz = static_cast<int>(i->sample_spec.rate);
+        static_cast<DeviceList*>(user)->devices.push_back(std::move(d));
     }
 };
 
@@ -142,13 +144,15 @@ struct PulseDevice::Connection {
         return true;
     }
 
-    // With the lock held: waits for an operation and releases it; false on a timeout or a null
+    // With the lock held: waits for an operation and releases it; true when it completed (its
+    // callbacks all ran), false on a timeout, a cancellation (the connection died) or a null
     // operation (the request failed at once).
     bool complete(pa_operation* op) {
         if (op == nullptr)
             return false;
-        const bool done =
+        const bool settled =
             wait_for([op] { return pa_operation_get_state(op) != PA_OPERATION_RUNNING; });
+        const bool done = settled && pa_operation_get_state(op) == PA_OPERATION_DONE;
         pa_operation_unref(op);
         return done;
     }
@@ -196,44 +200,17 @@ struct PulseDevice::Connection {
                     out.default_sink = i->default_sink_name ? i->default_sink_name : "";
                     out.rate_hz = static_cast<int>(i->sample_spec.rate);
                 }
-                out.done = true;
             },
             &info);
-        return complete(op) && info.done;
+        return complete(op);
     }
 
     // With the lock held: every source (inputs = true) or sink.
     bool list(bool inputs, DeviceList& out) {
-        ++out.pending;
-        pa_operation* op = nullptr;
-        if (inputs) {
-            op = pa_context_get_source_info_list(
-                context,
-                [](pa_context*, const pa_source_info* i, int eol, void* user) {
-                    auto& l = *static_cast<DeviceList*>(user);
-                    if (eol != 0) {
-                        --l.pending;
-                        return;
-                    }
-                    l.add(i->index, i->name, i->description, i->sample_spec.channels,
-                          i->sample_spec.rate, true);
-                },
-                &out);
-        } else {
-            op = pa_context_get_sink_info_list(
-                context,
-                [](pa_context*, const pa_sink_info* i, int eol, void* user) {
-                    auto& l = *static_cast<DeviceList*>(user);
-                    if (eol != 0) {
-                        --l.pending;
-                        return;
-                    }
-                    l.add(i->index, i->name, i->description, i->sample_spec.channels,
-                          i->sample_spec.rate, false);
-                },
-                &out);
-        }
-        return complete(op);
+        return complete(inputs ? pa_context_get_source_info_list(
+                                     context, &DeviceList::collect<pa_source_info, true>, &out)
+                               : pa_context_get_sink_info_list(
+                                     context, &DeviceList::collect<pa_sink_info, false>, &out));
     }
 };
 
@@ -344,8 +321,7 @@ Result<std::vector<AudioDeviceInfo>> list_pulse_devices(std::string* why) {
     PulseDevice::Connection::Lock lock(c.loop);
     ServerInfo server;
     DeviceList list;
-    if (!c.server_info(server) || !c.list(true, list) || !c.list(false, list) ||
-        list.pending != 0) {
+    if (!c.server_info(server) || !c.list(true, list) || !c.list(false, list)) {
         if (why)
             *why = "the PulseAudio server did not list its devices: " + c.last_error();
         return fail(DeviceError::kBackendFailed);
