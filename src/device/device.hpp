@@ -73,6 +73,9 @@ public:
     // fast), the sign convention of dsp::Resampler::set_ratio_adjust. 0 when input and output
     // share one clock (one duplex stream, simulated devices); nullopt until enough was measured.
     [[nodiscard]] virtual std::optional<double> clock_drift_ppm() const { return 0.0; }
+    // True when capture and playback run on clocks of their own (two streams, or two devices):
+    // the dsp side then reads the reference ring at the pace of the capture, not the output's.
+    [[nodiscard]] virtual bool has_separate_clocks() const { return false; }
     // A device with no clock of its own (a WAV file paced in real time) can leave its callbacks
     // to the thread that reads its rings, which then needs no other thread to wake it: this waits
     // until the next callback is due, runs it on the calling thread, and returns true. A device

@@ -77,6 +77,7 @@ public:
 
     // True when one duplex stream carries input and output.
     [[nodiscard]] bool is_duplex() const noexcept { return duplex_; }
+    [[nodiscard]] bool has_separate_clocks() const override { return !duplex_; }
     // Channels of the open device buffers (1, or 2 for stereo-only devices).
     [[nodiscard]] int input_channels() const noexcept { return capture_context_.input_channels; }
     [[nodiscard]] int output_channels() const noexcept {

@@ -70,6 +70,8 @@ public:
     // The source's clock against the sink's, once a few seconds were measured (0 when they
     // share a clock, as a sink and its monitor do).
     [[nodiscard]] std::optional<double> clock_drift_ppm() const override;
+    // A record stream and a playback stream, each paced by its own device.
+    [[nodiscard]] bool has_separate_clocks() const override { return true; }
 
     struct Connection;  // libpulse objects (pulse_device.cpp)
 

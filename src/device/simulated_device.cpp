@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <limits>
 
 #include "base/thread_name.hpp"
@@ -15,6 +16,10 @@ namespace parley::device {
 namespace {
 
 constexpr std::size_t kMaxBlockSamples = std::size_t{1} << 16;
+constexpr double kMaxClockPpm = 10000.0;
+// Separate clocks: the echo resampler's output per block varies by a sample or two around the
+// block size, so the echo fifo starts this much fuller.
+constexpr std::size_t kEchoClockMarginSamples = 32;
 
 std::int16_t saturate(std::int32_t v) {
     return static_cast<std::int16_t>(std::clamp<std::int32_t>(v, -32768, 32767));
@@ -52,6 +57,9 @@ Status SimulatedDevice::open_at(int rate_hz, int output_rate_hz, std::string* wh
             return fail_with(DeviceError::kInvalidConfig, "device block size " + std::to_string(b) +
                                                               " samples is outside [1, 65536]");
     }
+    if (!(std::abs(options_.output_clock_ppm) <= kMaxClockPpm))
+        return fail_with(DeviceError::kInvalidConfig,
+                         "a simulated output clock may differ by at most 10000 ppm");
     if (options_.unpaced_lookahead_ms <= 0 || options_.capture_ring_ms <= 0 ||
         options_.render_ring_ms <= 0 || options_.flush_fade_ms <= 0)
         return fail_with(DeviceError::kInvalidConfig,
@@ -73,12 +81,39 @@ Status SimulatedDevice::open_at(int rate_hz, int output_rate_hz, std::string* wh
         return fail_with(DeviceError::kInvalidConfig, "a device cannot change rate when reopened");
     in_.assign(max_block_samples_, 0);
     // A block's output, whatever the carried remainder, is at most one more than this.
-    out_.assign(output_samples_for(max_block_samples_) + 1, 0);
-    echo_.assign(max_block_samples_, 0);
-    echo_fifo_ = std::make_unique<dsp::FrameRing>(2 * max_block_samples_);
-    // Echo is heard a constant max_block_samples_ after it was played (the fifo starts that full
-    // and each block takes out what it puts in), whatever the block sizes are.
-    echo_fifo_->write(echo_);
+    const std::size_t max_out = output_samples_for(max_block_samples_) + 1;
+    out_.assign(max_out, 0);
+    echo_.assign(std::max(max_block_samples_, max_out), 0);
+    // Echo is heard a constant delay after it was played (the fifo starts that full and each
+    // block takes out what it puts in), whatever the block sizes are.
+    std::vector<std::int16_t> prefill(max_block_samples_, 0);
+    echo_delay_samples_ = max_block_samples_;
+    echo_clock_.reset();
+    if (options_.echo_path && has_separate_clocks()) {
+        auto resampler =
+            dsp::Resampler::create(output_rate_hz, rate_hz,
+                                   {.variable_ratio = true, .max_ratio_adjust_ppm = kMaxClockPpm});
+        if (!resampler)
+            return fail_with(DeviceError::kInvalidConfig, resampler.error().message());
+        // Played at the output clock's pace, heard at the input clock's: (1 + ppm) played
+        // samples per heard one.
+        if (auto set = resampler->set_ratio_adjust(options_.output_clock_ppm); !set)
+            return fail_with(DeviceError::kInvalidConfig, set.error().message());
+        // soxr holds input back before its (time-aligned) output comes: silence fed until what
+        // came out covers a block, and the output's jitter, makes the echo delay exactly the
+        // silence fed.
+        prefill.clear();
+        echo_delay_samples_ = 0;
+        const std::vector<std::int16_t> silence(16, 0);
+        while (prefill.size() < max_block_samples_ + kEchoClockMarginSamples) {
+            resampler->process(silence, prefill);
+            echo_delay_samples_ += silence.size();
+        }
+        echo_clock_.emplace(std::move(*resampler));
+        echo_at_input_.reserve(2 * max_out);
+    }
+    echo_fifo_ = std::make_unique<dsp::FrameRing>(2 * (prefill.size() + max_out));
+    echo_fifo_->write(prefill);
     next_block_ = 0;
     return {};
 }
@@ -86,8 +121,8 @@ Status SimulatedDevice::open_at(int rate_hz, int output_rate_hz, std::string* wh
 DeviceLatency SimulatedDevice::latency() const {
     if (!options_.echo_path || !is_open())
         return {};
-    const auto us =
-        static_cast<std::int64_t>(static_cast<double>(max_block_samples_) * 1e6 / output_rate_hz());
+    const auto us = static_cast<std::int64_t>(static_cast<double>(echo_delay_samples_) * 1e6 /
+                                              output_rate_hz());
     return DeviceLatency{.input = std::chrono::microseconds(0),
                          .output = std::chrono::microseconds(us)};
 }
@@ -159,6 +194,16 @@ Clock::TimePoint SimulatedDevice::next_block_due() const {
 std::size_t SimulatedDevice::output_samples_for(std::size_t input_samples) const {
     const auto in_rate = static_cast<std::uint64_t>(input_rate_hz());
     const auto out_rate = static_cast<std::uint64_t>(output_rate_hz());
+    if (has_separate_clocks()) {
+        const double per_input = static_cast<double>(out_rate) / static_cast<double>(in_rate) *
+                                 (1.0 + options_.output_clock_ppm * 1e-6);
+        const auto done =
+            static_cast<std::uint64_t>(static_cast<double>(paced_samples_) * per_input);
+        return static_cast<std::size_t>(
+            static_cast<std::uint64_t>(static_cast<double>(paced_samples_ + input_samples) *
+                                       per_input) -
+            done);
+    }
     const std::uint64_t done = paced_samples_ * out_rate / in_rate;
     return static_cast<std::size_t>((paced_samples_ + input_samples) * out_rate / in_rate - done);
 }
@@ -168,18 +213,19 @@ void SimulatedDevice::run_block() {
     next_block_ = (next_block_ + 1) % options_.block_samples.size();
     const std::span<std::int16_t> in(in_.data(), n);
     const std::span<std::int16_t> out(out_.data(), output_samples_for(n));
-    const std::span<std::int16_t> echo(echo_.data(), n);
+    const std::span<std::int16_t> heard(echo_.data(), n);
 
     fill_input(in);
     if (options_.echo_path) {
-        echo_fifo_->read(echo);
-        for (std::size_t i = 0; i < n; ++i) in[i] = saturate(std::int32_t{in[i]} + echo[i]);
+        const std::size_t got = echo_fifo_->read(heard);
+        std::fill(heard.begin() + static_cast<std::ptrdiff_t>(got), heard.end(), std::int16_t{0});
+        for (std::size_t i = 0; i < n; ++i) in[i] = saturate(std::int32_t{in[i]} + heard[i]);
     }
     {
         // The device callback proper: exactly what the PortAudio callback runs.
         RtScope rt;
         const auto now = clock_.now().time_since_epoch().count();
-        if (input_rate_hz() == output_rate_hz()) {
+        if (input_rate_hz() == output_rate_hz() && !has_separate_clocks()) {
             bridge()->process_duplex(in, out, now);
         } else {
             bridge()->process_capture(in, now);
@@ -188,9 +234,16 @@ void SimulatedDevice::run_block() {
     }
     consume_output(out);
     if (options_.echo_path) {
+        const std::span<std::int16_t> echo(echo_.data(), out.size());
         std::fill(echo.begin(), echo.end(), std::int16_t{0});
         options_.echo_path(out, echo);
-        echo_fifo_->write(echo);
+        if (echo_clock_) {
+            echo_at_input_.clear();
+            echo_clock_->process(echo, echo_at_input_);
+            echo_fifo_->write(echo_at_input_);
+        } else {
+            echo_fifo_->write(echo);
+        }
     }
     paced_samples_ += n;
     blocks_run_.fetch_add(1);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -23,6 +24,7 @@
 #include "base/clock.hpp"
 #include "device/device.hpp"
 #include "dsp/frame_ring.hpp"
+#include "dsp/resampler.hpp"
 
 namespace parley::device {
 
@@ -56,6 +58,11 @@ struct SimulatedDeviceOptions {
     int flush_fade_ms = 5;
     bool reference_enabled = true;
     EchoPath echo_path{};  // empty: no echo
+    // How much faster the output clock runs than the input clock, in ppm (0: one clock). Each
+    // input block then comes with (1 + ppm * 1e-6) times its length of output, in a callback of
+    // its own, as from two sound cards; the echo reaches the microphone resampled by as much.
+    // Within [-10000, 10000].
+    double output_clock_ppm = 0.0;
 };
 
 class SimulatedDevice : public Device {
@@ -68,6 +75,12 @@ public:
     [[nodiscard]] Status reopen(std::string* why = nullptr) override;
     [[nodiscard]] bool is_running() const override { return running_.load(); }
     [[nodiscard]] DeviceLatency latency() const override;
+    [[nodiscard]] bool has_separate_clocks() const override {
+        return options_.output_clock_ppm != 0.0;
+    }
+    [[nodiscard]] std::optional<double> clock_drift_ppm() const override {
+        return -options_.output_clock_ppm;
+    }
 
     // kManual only, while running: runs `blocks` device callbacks on the calling thread (which
     // then plays the rt role). Returns how many ran (0 when not running or not kManual).
@@ -107,6 +120,10 @@ private:
     std::vector<std::int16_t> out_;
     std::vector<std::int16_t> echo_;
     std::unique_ptr<dsp::FrameRing> echo_fifo_;  // holds exactly max_block_samples_ between blocks
+    // Separate clocks: the echo from the output clock's samples to the input clock's.
+    std::optional<dsp::Resampler> echo_clock_;
+    std::vector<std::int16_t> echo_at_input_;
+    std::size_t echo_delay_samples_ = 0;  // from played to heard
     std::atomic<bool> running_{false};
     std::atomic<bool> stop_requested_{false};
     std::atomic<std::uint64_t> blocks_run_{0};

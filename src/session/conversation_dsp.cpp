@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <chrono>
+#include <cmath>
 
 #include "base/log.hpp"
 #include "base/thread_name.hpp"
@@ -39,6 +40,9 @@ constexpr int kDeviceFlushFadeMs = 5;
 constexpr std::chrono::microseconds kCallbackMargin{1000};
 constexpr std::chrono::microseconds kMinWait{1000};
 
+// How late a device callback may come, for the reference's backlog over the capture.
+constexpr double kCallbackJitterMs = 4.0;
+
 // Audio the far end's echo may be in waits this long for the evidence that it is the user.
 constexpr std::size_t kHeldFrames = 30;
 
@@ -69,14 +73,15 @@ Result<std::unique_ptr<ConversationDsp>> ConversationDsp::create(
     auto capture = dsp::Resampler::create(device.input_rate_hz(), dsp::kInputRateHz);
     if (!capture)
         return tl::unexpected(capture.error());
-    auto reference = dsp::Resampler::create(device.output_rate_hz(), dsp::kInputRateHz);
+    auto reference =
+        dsp::ReferenceReader::create(device.output_rate_hz(), device.has_separate_clocks());
     if (!reference)
         return tl::unexpected(reference.error());
     auto play = dsp::Resampler::create(dsp::kOutputRateHz, device.output_rate_hz());
     if (!play)
         return tl::unexpected(play.error());
     self->capture_rs_.emplace(std::move(*capture));
-    self->reference_rs_.emplace(std::move(*reference));
+    self->reference_.emplace(std::move(*reference));
     self->play_rs_.emplace(std::move(*play));
 
     int delay_ms = config.echo_delay_ms;
@@ -87,6 +92,7 @@ Result<std::unique_ptr<ConversationDsp>> ConversationDsp::create(
     dsp::EchoCancellerConfig aec_config;
     aec_config.mode = config.echo_mode;
     aec_config.stream_delay_ms = std::clamp(delay_ms, 0, aec_config.max_delay_ms);
+    self->echo_delay_ms_ = aec_config.stream_delay_ms;
     auto aec = dsp::EchoCanceller::create(aec_config);
     if (!aec)
         return tl::unexpected(aec.error());
@@ -114,7 +120,6 @@ Result<std::unique_ptr<ConversationDsp>> ConversationDsp::create(
     self->held_.reserve((kHeldFrames + 1) * kFrame);
     self->stereo_.resize(2 * kFrame);
     self->in_block_.resize(dsp::samples_per_frame(device.input_rate_hz()));
-    self->ref_block_.resize(dsp::samples_per_frame(device.output_rate_hz()));
     self->play24_.resize(dsp::kOutputFrameSamples);
     return self;
 }
@@ -165,7 +170,8 @@ void ConversationDsp::run() {
         // reference; only a reference that stays away (separate streams, none at all) is
         // replaced by silence, once two capture blocks wait.
         const std::size_t captured = capture.available_to_read();
-        const bool reference_ready = reference.available_to_read() >= ref_block_.size();
+        const bool reference_ready =
+            reference.available_to_read() >= reference_->next_block_samples();
         const bool capture_short = captured < in_block_.size();
         if (capture_short ||
             (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())) {
@@ -174,14 +180,16 @@ void ConversationDsp::run() {
             continue;
         }
         (void)capture.read(in_block_);
-        const std::size_t got = reference.read(ref_block_);
-        reference_seen_ = reference_seen_ || got > 0;
-        std::fill(ref_block_.begin() + static_cast<std::ptrdiff_t>(got), ref_block_.end(), 0);
-        capture_rs_->process(in_block_, mic16_);
         // With headphones the reference is only recorded.
         const bool reference_used = !echo_free() || recorder_.has_value();
-        if (reference_used)
-            reference_rs_->process(ref_block_, ref16_);
+        const std::size_t got = reference_->read(reference, reference_used ? &ref16_ : nullptr);
+        reference_seen_ = reference_seen_ || got > 0;
+        if (reference_seen_ && reference_->follows_capture_clock()) {
+            reference_->steer(reference_backlog_ms(), min_reference_backlog_ms());
+            reference_correction_ppm_.store(reference_->correction_ppm());
+            align_canceller_with_backlog();
+        }
+        capture_rs_->process(in_block_, mic16_);
         while (mic16_.size() >= kFrame && (!reference_used || ref16_.size() >= kFrame)) {
             const auto ref = reference_used ? std::span<const std::int16_t>(ref16_).first(kFrame)
                                             : std::span<const std::int16_t>{};
@@ -194,6 +202,40 @@ void ConversationDsp::run() {
         if (send_buffer_.size() >= send_samples())
             flush_send();
     }
+}
+
+void ConversationDsp::align_canceller_with_backlog() {
+    // The echo delay counts from a reference read in lockstep with the capture: a reference held
+    // back by a backlog comes that much closer to its echo.
+    const auto target = reference_->target_backlog_ms();
+    if (!target || target == aligned_backlog_ms_)
+        return;
+    aligned_backlog_ms_ = target;
+    aec_->set_stream_delay_ms(std::max(0, echo_delay_ms_ - static_cast<int>(std::lround(*target))));
+}
+
+double ConversationDsp::reference_backlog_ms() const {
+    auto& device = const_cast<device::Device&>(device_);
+    const auto since_epoch = [](Clock::TimePoint t) {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+    };
+    return dsp::ReferenceReader::backlog_ms(
+        device.reference_ring().available_to_read(), device.output_rate_hz(),
+        since_epoch(device.last_render_time()), device.capture_ring().available_to_read(),
+        device.input_rate_hz(), since_epoch(device.last_capture_time()));
+}
+
+double ConversationDsp::min_reference_backlog_ms() const {
+    const auto stats = device_.stats();
+    const auto mean_block_ms = [](std::uint64_t samples, std::uint64_t callbacks, int rate_hz) {
+        return callbacks == 0
+                   ? 0.0
+                   : dsp::samples_to_ms(
+                         static_cast<double>(samples) / static_cast<double>(callbacks), rate_hz);
+    };
+    return mean_block_ms(stats.render_samples, stats.render_callbacks, device_.output_rate_hz()) +
+           mean_block_ms(stats.capture_samples, stats.capture_callbacks, device_.input_rate_hz()) +
+           kCallbackJitterMs;
 }
 
 double ConversationDsp::device_block_samples() const {

@@ -22,6 +22,7 @@
 #include "dsp/echo_canceller.hpp"
 #include "dsp/echo_gate.hpp"
 #include "dsp/player.hpp"
+#include "dsp/reference_reader.hpp"
 #include "dsp/resampler.hpp"
 #include "dsp/speech_detector.hpp"
 #include "dsp/vad.hpp"
@@ -75,6 +76,11 @@ public:
     // The microphone's level over the last 10 ms frame, in dBFS (before echo cancellation;
     // -120 for digital silence). Any thread.
     [[nodiscard]] double mic_level_dbfs() const { return mic_level_dbfs_.load(); }
+    // How much faster than nominal the reference is read to follow the capture clock, in ppm
+    // (0 when the device has one clock). Any thread.
+    [[nodiscard]] double reference_correction_ppm() const {
+        return reference_correction_ppm_.load();
+    }
 
 private:
     ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
@@ -82,6 +88,12 @@ private:
     void run();
     // The device's mean capture block so far, in input samples (one frame until it has captured).
     [[nodiscard]] double device_block_samples() const;
+    // The reference ring's backlog over the capture ring (dsp::ReferenceReader::backlog_ms).
+    [[nodiscard]] double reference_backlog_ms() const;
+    // The least backlog that keeps every reference read whole (a callback of each stream).
+    [[nodiscard]] double min_reference_backlog_ms() const;
+    // Once the reader holds a backlog, tells the canceller the echo delay that leaves.
+    void align_canceller_with_backlog();
     // Sleeps until the next callback that brings capture (or, `for_reference`, the reference).
     void wait_for_next_callback(bool for_reference) const;
     // How much audio run() hands the session at a time: a device block's worth in whole frames.
@@ -118,14 +130,14 @@ private:
     SendAudio send_;
     ConversationDspConfig config_;
     std::optional<dsp::Resampler> capture_rs_;
-    std::optional<dsp::Resampler> reference_rs_;
+    std::optional<dsp::ReferenceReader> reference_;
     std::optional<dsp::Resampler> play_rs_;
     std::optional<dsp::EchoCanceller> aec_;
     dsp::EchoGate gate_;
     std::optional<dsp::Vad> vad_;
     std::optional<dsp::SpeechDetector> detector_;
     std::optional<dsp::WavWriter> recorder_;
-    std::vector<std::int16_t> mic16_, ref16_, in_block_, ref_block_, play24_, play_out_;
+    std::vector<std::int16_t> mic16_, ref16_, in_block_, play24_, play_out_;
     std::vector<std::int16_t> cancelled_, send_frame_, send_buffer_, held_, stereo_, scratch_;
     std::optional<dsp::TurnId> audible_turn_;
     bool sounding_ = false;
@@ -139,6 +151,9 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<std::uint64_t> frames_{0};
     std::atomic<double> mic_level_dbfs_{-120.0};
+    std::atomic<double> reference_correction_ppm_{0.0};
+    int echo_delay_ms_ = 0;  // the canceller's, with the reference read in lockstep
+    std::optional<double> aligned_backlog_ms_;
     std::thread thread_;
 };
 

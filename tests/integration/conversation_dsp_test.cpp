@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -80,11 +81,15 @@ std::vector<std::vector<std::int16_t>> story_sentences() {
     return out;
 }
 
-// Runs one device block and waits until the dsp thread has taken its capture.
+// Runs one device block and waits until the dsp thread has taken its capture. When the speaker
+// has a clock of its own, the dsp thread may wait for its reference with one capture block
+// unread, as it would for the speaker's next callback: that block may stay.
 void step_until_taken(device::SimulatedDevice& device) {
     device.step(1);
+    const std::size_t may_stay =
+        device.has_separate_clocks() ? static_cast<std::size_t>(device.input_rate_hz()) / 100 : 0;
     const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (device.capture_ring().available_to_read() > 0 &&
+    while (device.capture_ring().available_to_read() > may_stay &&
            std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(50us);
     }
@@ -95,12 +100,16 @@ protected:
     void SetUp() override { start(dsp::kDefaultEchoMode); }
     // The model's voice reaches the microphone through the simulated room, except with
     // headphones (kOff), where the microphone hears only the user.
-    void start(dsp::EchoMode echo_mode, std::size_t block_samples = kRateHz / 100) {
+    // output_clock_ppm: the speaker runs on a clock of its own, this much faster.
+    void start(dsp::EchoMode echo_mode, std::size_t block_samples = kRateHz / 100,
+               double output_clock_ppm = 0.0, int room_delay_ms = 40,
+               const std::string& record_path = {}) {
         device::SimulatedDeviceOptions options;
         options.pacing = device::Pacing::kManual;
         options.block_samples = {block_samples};
+        options.output_clock_ppm = output_clock_ppm;
         if (echo_mode != dsp::EchoMode::kOff)
-            options.echo_path = make_room_echo(kRateHz);
+            options.echo_path = make_room_echo(kRateHz, room_delay_ms);
         block_ms_ = static_cast<int>(block_samples * 1000 / kRateHz);
         device_ = std::make_unique<ScriptedDevice>(kRateHz, std::move(options));
         ASSERT_TRUE(device_->open());
@@ -112,7 +121,7 @@ protected:
                                                sent_audio_.insert(sent_audio_.end(), pcm.begin(),
                                                                   pcm.end());
                                            },
-                                           {.echo_mode = echo_mode});
+                                           {.echo_mode = echo_mode, .record_path = record_path});
         ASSERT_TRUE(dsp) << dsp.error().message();
         dsp_ = std::move(*dsp);
         ASSERT_TRUE(device_->start());
@@ -191,6 +200,93 @@ TEST_F(ConversationDspTest, TheWholeStoryEchoedThroughTheRoomIsNeverTakenForTheU
         << "the echo was taken for the user at " << observer_.last_onset_ms.load() - began_ms
         << " ms into the story";
 }
+
+// Where in `mic` the echo of `ref` comes: the lag (0 to max_lag samples) of their largest
+// cross-correlation over `length` samples from `from`.
+std::size_t echo_lag(const std::vector<std::int16_t>& mic, const std::vector<std::int16_t>& ref,
+                     std::size_t from, std::size_t length, std::size_t max_lag) {
+    std::size_t best_lag = 0;
+    double best = 0;
+    for (std::size_t lag = 0; lag < max_lag; ++lag) {
+        double sum = 0;
+        for (std::size_t i = from; i < from + length; ++i)
+            sum += static_cast<double>(ref[i]) * mic[i + lag];
+        if (sum > best) {
+            best = sum;
+            best_lag = lag;
+        }
+    }
+    return best_lag;
+}
+
+// The story on a speaker whose clock runs 1000 ppm slow or fast against the microphone's (two
+// sound cards: a few hundred ppm is usual, so this is a few minutes' drift in one). The dsp
+// thread reads the reference at the capture's pace, so the echo stays as far behind its
+// reference all story long (read at its own pace, the reference would move 55 ms against it),
+// and the user talking over the model is heard.
+class SeparateClocksDspTest : public ConversationDspTest,
+                              public ::testing::WithParamInterface<double> {
+protected:
+    // Carrying the echo from one clock to the other takes the simulated device 17 ms more than
+    // a block: the room is that much shorter, so the echo comes as late as in the tests above.
+    static constexpr int kRoomDelayMs = 23;
+    void SetUp() override {
+        record_path_ = ::testing::TempDir() + "parley_separate_clocks.wav";
+        start(dsp::kDefaultEchoMode, kRateHz / 100, GetParam(), kRoomDelayMs, record_path_);
+    }
+    std::string record_path_;
+};
+
+TEST_P(SeparateClocksDspTest, TheEchoStaysAsFarBehindItsReferenceAllStoryLong) {
+    const double output_ppm = GetParam();
+    ASSERT_NEAR(static_cast<double>(device_->latency().output.count()), 27000.0, 1000.0);
+    const auto sentences = story_sentences();
+    ASSERT_EQ(sentences.size(), 14u);
+    run_ms(3000);  // the model speaks once the dsp thread has settled on the reference
+    double story_ms = 0;
+    for (const auto& pcm : sentences) {
+        ASSERT_TRUE(player_.push(2, pcm));
+        story_ms += static_cast<double>(pcm.size()) / 24.0;
+    }
+    // The story takes longer to play on a slow speaker clock, and less on a fast one.
+    run_ms(static_cast<int>(story_ms * (1.0 - output_ppm * 1e-6)) + 500);
+    EXPECT_NEAR(player_.played_ms(2), story_ms, 20.0);
+    EXPECT_NEAR(dsp_->reference_correction_ppm(), output_ppm, 100.0);
+
+    ASSERT_TRUE(player_.push(3, model_speech()));
+    run_ms(3000);
+    const double said_ms = dsp_->now_ms();
+    device_->say(test::speak("stop, what is two plus two"));
+    run_ms(2500);
+    EXPECT_GE(observer_.last_onset_ms.load(), said_ms) << "the user's voice was not heard";
+
+    dsp_->stop();  // finishes the recording: microphone left, reference right
+    auto wav = dsp::WavReader::open(record_path_);
+    ASSERT_TRUE(wav);
+    std::vector<std::int16_t> stereo(static_cast<std::size_t>(story_ms + 10000) * 32);
+    const auto got = wav->read(stereo);
+    ASSERT_TRUE(got);
+    std::vector<std::int16_t> mic(*got / 2), ref(*got / 2);
+    for (std::size_t i = 0; i < mic.size(); ++i) {
+        mic[i] = stereo[2 * i];
+        ref[i] = stereo[2 * i + 1];
+    }
+    constexpr std::size_t kWindow = 4 * kRateHz, kMaxLag = kRateHz / 10;
+    const std::size_t story_start = 3 * kRateHz;
+    const std::size_t story_end = story_start + static_cast<std::size_t>(story_ms) * 16;
+    ASSERT_GE(ref.size(), story_end + kMaxLag);
+    const auto early = echo_lag(mic, ref, story_start + 3 * kRateHz, kWindow, kMaxLag);
+    const auto late = echo_lag(mic, ref, story_end - 6 * kRateHz, kWindow, kMaxLag);
+    EXPECT_GT(early, 0u);
+    EXPECT_NEAR(static_cast<double>(late), static_cast<double>(early), 1.0)
+        << "the echo moved against its reference over the story (in 16 kHz samples)";
+    std::remove(record_path_.c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(Speaker, SeparateClocksDspTest, ::testing::Values(-1000.0, 1000.0),
+                         [](const auto& info) {
+                             return info.param > 0 ? std::string("Fast") : std::string("Slow");
+                         });
 
 // The same story arriving late, as from a loaded server: 200 ms chunks, and now and then the
 // Player runs dry for 30-250 ms before the next one (the far end stops and starts mid-word).
