@@ -19,8 +19,8 @@ constexpr double kProportionalPpmPerMs = 500.0;
 constexpr double kIntegralPpmPerMs = 0.625;
 // Sound cards are within a few hundred ppm of each other; more than this is not drift.
 constexpr double kMaxCorrectionPpm = 3000.0;
-// A backlog that jumps by this much at once is a stream that skipped (a reopen, dropped audio):
-// the controller settles again on the new one, keeping what it learned of the drift.
+// A backlog that moved this far from the one held is a stream that skipped (a reopen, dropped
+// audio; the smoothing lets one late callback pass): the controller settles again.
 constexpr double kSkipMs = 40.0;
 // A backlog growing by 1 ms per 10 ms block is a clock 100000 ppm fast.
 constexpr double kPpmPerMsPerBlock = 1e5;
@@ -67,14 +67,14 @@ std::size_t ReferenceReader::read(FrameRing& ring, std::vector<std::int16_t>* ou
 void ReferenceReader::steer(double backlog_ms, double min_backlog_ms) {
     if (!follow_)
         return;
-    if (smoothed_ms_ && std::abs(backlog_ms - *smoothed_ms_) > kSkipMs) {
-        smoothed_ms_.reset();
+    smoothed_ms_ =
+        smoothed_ms_ ? *smoothed_ms_ + (backlog_ms - *smoothed_ms_) * kSmoothing : backlog_ms;
+    if (target_ms_ && std::abs(*smoothed_ms_ - *target_ms_) > kSkipMs) {
+        smoothed_ms_ = backlog_ms;
         target_ms_.reset();
         settling_blocks_ = 0;
         settling_fit_ = {};
     }
-    smoothed_ms_ =
-        smoothed_ms_ ? *smoothed_ms_ + (backlog_ms - *smoothed_ms_) * kSmoothing : backlog_ms;
     if (!target_ms_) {
         settling_fit_.add(static_cast<double>(settling_blocks_), backlog_ms - shortfall_ms_);
         if (++settling_blocks_ < kSettleBlocks)

@@ -25,9 +25,9 @@ constexpr double kJitterMs = 2.0;
 constexpr double kMinBacklogMs = 20.0 + 10.0 + 2 * kJitterMs;
 
 struct Run {
-    double alignment_ms_at_settled = 0;  // where the alignment was after two minutes
+    double alignment_ms_at_settled = 0;  // where it was two minutes in (or after the loss)
     double worst_after_settled_ms = 0;   // its largest move from there on
-    double mean_correction_ppm = 0;      // over the last ten minutes
+    double mean_correction_ppm = 0;      // over the last five minutes
     // 16 kHz samples out against 160 a block, its largest move after two minutes (the
     // resampler's delay makes the rest).
     std::int64_t resampled_skew = 0;
@@ -40,7 +40,9 @@ struct Run {
 // every callback the dsp side reads as ConversationDsp does: a capture block when it has one,
 // with its reference (or silence once two capture blocks wait), then steers. The alignment is
 // when the reference sample being read was played, less when the capture sample was captured.
-Run run(double output_ppm, double seconds, bool follow) {
+// From `lose_at_s` on, 200 ms of playback never reach the ring (a stream that skipped); the
+// alignment is then measured from a minute after.
+Run run(double output_ppm, double seconds, bool follow, double lose_at_s = -1.0) {
     auto created = ReferenceReader::create(kRateHz, follow);
     EXPECT_TRUE(created);
     ReferenceReader reader = std::move(*created);
@@ -58,13 +60,18 @@ Run run(double output_ppm, double seconds, bool follow) {
     std::int64_t skew_at_settled = 0;
     double correction_sum = 0;
     std::uint64_t corrections = 0;
+    std::uint64_t lost = 0;
+    const double settled_s = lose_at_s < 0 ? 120.0 : lose_at_s + 60.0;
     while (static_cast<double>(captures) * capture_period_s < seconds) {
         const double t_capture = static_cast<double>(captures) * capture_period_s;
         const double t_render = static_cast<double>(renders) * render_period_s;
         if (t_render <= t_capture) {
             for (std::size_t i = 0; i < kRenderBlock; ++i)
                 render[i] = static_cast<std::int16_t>((renders * kRenderBlock + i) % 20000);
-            result.reference_dropped += kRenderBlock - ring.write(render);
+            if (lose_at_s >= 0 && t_render >= lose_at_s && t_render < lose_at_s + 0.2)
+                lost += kRenderBlock;
+            else
+                result.reference_dropped += kRenderBlock - ring.write(render);
             last_render_ns = static_cast<std::int64_t>(t_render * 1e9) + jitter_ns(rng);
             ++renders;
             continue;
@@ -91,7 +98,7 @@ Run run(double output_ppm, double seconds, bool follow) {
             const double captured_s = static_cast<double>(capture_read) / kRateHz;
             const double alignment_ms = (played_s - captured_s) * 1000.0;
             const auto skew = resampled - static_cast<std::int64_t>(blocks * 160);
-            if (!settled && t_capture >= 120.0) {
+            if (!settled && t_capture >= settled_s) {
                 settled = true;
                 result.alignment_ms_at_settled = alignment_ms;
                 skew_at_settled = skew;
@@ -103,7 +110,7 @@ Run run(double output_ppm, double seconds, bool follow) {
                     std::max(result.resampled_skew, std::abs(skew - skew_at_settled));
                 result.short_reads += short_read ? 1 : 0;
             }
-            if (t_capture >= seconds - 600.0) {
+            if (t_capture >= seconds - 300.0) {
                 correction_sum += reader.correction_ppm();
                 ++corrections;
             }
@@ -135,6 +142,15 @@ INSTANTIATE_TEST_SUITE_P(Clocks, ReferenceReaderDriftTest, ::testing::Values(0.0
                                              : (ppm > 0 ? "OutputFastBy" : "OutputSlowBy") +
                                                    std::to_string(std::abs(ppm)) + "ppm";
                          });
+
+// A stream that skips moves the alignment once (the lost audio will never play); the reader
+// settles on the new one and holds it.
+TEST(ReferenceReaderTest, AfterAStreamSkipsTheNewAlignmentHolds) {
+    const auto result = run(300.0, 900.0, /*follow=*/true, /*lose_at_s=*/200.0);
+    EXPECT_LE(result.worst_after_settled_ms, 1.0);
+    EXPECT_EQ(result.short_reads, 0u);
+    EXPECT_NEAR(result.mean_correction_ppm, 300.0, 2.0);
+}
 
 // The measurement itself: read at the nominal rate, the same streams lose 300 ppm of alignment.
 TEST(ReferenceReaderTest, ReadAtItsNominalRateTheReferenceDrifts) {
