@@ -69,10 +69,6 @@ public:
     [[nodiscard]] virtual std::string name() const = 0;
     [[nodiscard]] virtual bool is_running() const = 0;
     [[nodiscard]] virtual DeviceLatency latency() const = 0;
-    // Measured clock drift of the input against the output in ppm (> 0: the input clock runs
-    // fast), the sign convention of dsp::Resampler::set_ratio_adjust. 0 when input and output
-    // share one clock (one duplex stream, simulated devices); nullopt until enough was measured.
-    [[nodiscard]] virtual std::optional<double> clock_drift_ppm() const { return 0.0; }
     // True when capture and playback run on clocks of their own (two streams, or two devices):
     // the dsp side then reads the reference ring at the pace of the capture, not the output's.
     [[nodiscard]] virtual bool has_separate_clocks() const { return false; }

@@ -34,9 +34,6 @@ namespace {
 // processed in pieces of this size.
 constexpr std::size_t kScratchFrames = 8192;
 constexpr int kFallbackRatesHz[] = {48000, 44100, 32000, 16000};
-// Counter sampling for the drift estimate: the counters move in device blocks, so many samples
-// average the block jitter out (DriftEstimator's precision note).
-constexpr auto kMonitorInterval = std::chrono::milliseconds(20);
 
 // ALSA's and JACK's own complaints while PortAudio probes devices ("ALSA lib pcm.c:2666:
 // (snd_pcm_open_noupdate) Unknown PCM cards.pcm.rear", "jack server is not running ...") go to
@@ -542,16 +539,6 @@ Status PortAudioDevice::start_locked(std::string* why) {
         }
     }
     running_.store(true);
-    if (!duplex_) {
-        drift_ = std::make_unique<DriftEstimator>(bridge()->options().input_rate_hz,
-                                                  bridge()->options().output_rate_hz);
-        drift_known_.store(false);
-        monitor_stop_.store(false);
-        monitor_ = std::thread([this] {
-            name_this_thread("parley-monitor");
-            monitor_loop();
-        });
-    }
     return {};
 }
 
@@ -561,9 +548,6 @@ void PortAudioDevice::stop() {
 }
 
 void PortAudioDevice::stop_locked() {
-    monitor_stop_.store(true);
-    if (monitor_.joinable())
-        monitor_.join();
     if (streams_) {
         for (PaStream* s : {streams_->duplex, streams_->capture, streams_->render}) {
             // Abort when the device is gone (stopping would wait for buffers that never drain).
@@ -610,26 +594,6 @@ std::string PortAudioDevice::name() const {
 DeviceLatency PortAudioDevice::latency() const {
     std::lock_guard lock(control_mutex_);
     return latency_;
-}
-
-std::optional<double> PortAudioDevice::clock_drift_ppm() const {
-    if (duplex_)
-        return 0.0;
-    if (!drift_known_.load())
-        return std::nullopt;
-    return drift_ppm_.load();
-}
-
-void PortAudioDevice::monitor_loop() {
-    while (!monitor_stop_.load()) {
-        const DeviceStats s = bridge()->stats();
-        drift_->add(Clock::steady().now(), s.capture_samples, s.render_samples);
-        if (const auto ppm = drift_->drift_ppm()) {
-            drift_ppm_.store(*ppm);
-            drift_known_.store(true);
-        }
-        std::this_thread::sleep_for(kMonitorInterval);
-    }
 }
 
 }  // namespace parley::device

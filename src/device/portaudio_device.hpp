@@ -2,9 +2,9 @@
 // PortAudioDevice: the sound-card Device behind `parley talk` (portaudio_device.cpp is the only
 // file that includes portaudio.h). One full-duplex stream when input and output are the same
 // device (so capture, render and the echo reference share one callback and one clock), else two
-// streams whose drift is measured for the dsp side. Device buffers of any size; mono PCM16 at the
-// device's rate (stereo-only devices are down/up-mixed in the callback). Control calls from one
-// control thread (or the DeviceWatchdog); the callback is rt; a monitor thread measures drift.
+// streams on clocks of their own, which the dsp side follows. Device buffers of any size; mono
+// PCM16 at the device's rate (stereo-only devices are down/up-mixed in the callback). Control
+// calls from one control thread (or the DeviceWatchdog); the callback is rt.
 #pragma once
 
 #include <atomic>
@@ -12,11 +12,9 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "device/device.hpp"
-#include "device/drift_estimator.hpp"
 #include "device/portaudio_callback.hpp"
 
 namespace parley::device {
@@ -72,8 +70,6 @@ public:
     [[nodiscard]] std::string name() const override;
     [[nodiscard]] bool is_running() const override { return running_.load(); }
     [[nodiscard]] DeviceLatency latency() const override;
-    // 0 in duplex mode; in two-stream mode the measured drift once a few seconds were measured.
-    [[nodiscard]] std::optional<double> clock_drift_ppm() const override;
 
     // True when one duplex stream carries input and output.
     [[nodiscard]] bool is_duplex() const noexcept { return duplex_; }
@@ -90,7 +86,6 @@ private:
     Status start_locked(std::string* why);
     void stop_locked();
     void close_locked();
-    void monitor_loop();
 
     PortAudioDeviceOptions options_;
     mutable std::mutex control_mutex_;  // open/start/stop/close/reopen (never rt)
@@ -102,13 +97,6 @@ private:
     PortAudioCallbackContext capture_context_;  // duplex mode: the only context
     PortAudioCallbackContext render_context_;
     std::atomic<bool> running_{false};
-
-    // Two-stream mode: a monitor thread samples the counters for the drift estimate.
-    std::thread monitor_;
-    std::atomic<bool> monitor_stop_{false};
-    std::unique_ptr<DriftEstimator> drift_;  // monitor thread only while it runs
-    std::atomic<double> drift_ppm_{0.0};
-    std::atomic<bool> drift_known_{false};
 };
 
 }  // namespace parley::device

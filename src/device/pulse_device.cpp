@@ -11,7 +11,6 @@
 
 #include "base/log.hpp"
 #include "device/device_spec.hpp"
-#include "device/drift_estimator.hpp"
 #include "device/error.hpp"
 #include "device/pulse_callback.hpp"
 #include "dsp/resampler.hpp"
@@ -24,10 +23,6 @@ using std::chrono::milliseconds;
 // Control-path waits (connect, stream set-up, cork) give up after this: a server that accepted the
 // connection but never answers must not hang `parley talk`.
 constexpr milliseconds kServerTimeout{5000};
-// Drift points are taken in the playback callback, every this many callbacks (about 20 ms each);
-// the estimate is refreshed every kDriftRefresh points.
-constexpr int kDriftRefresh = 25;
-constexpr int kDriftWarmup = 50;
 
 std::int64_t steady_now_ns() noexcept {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -85,12 +80,6 @@ struct PulseDevice::Connection {
     // between the server and the rings only while true, so stop() returning means no callback
     // touches the rings.
     bool active = false;
-    // Playback callback only (outside the rt part): points for the drift estimate.
-    std::unique_ptr<DriftEstimator> drift;
-    int drift_warmup = 0;
-    int drift_points = 0;
-    std::atomic<double>* drift_ppm = nullptr;  // the device's, so readers never lock
-    std::atomic<bool>* drift_known = nullptr;
 
     Connection() = default;
     Connection(const Connection&) = delete;
@@ -251,20 +240,6 @@ void on_writable(pa_stream* stream, std::size_t bytes, void* user) {
             std::memset(data, 0, n);
         pa_stream_write(stream, data, n, nullptr, 0, PA_SEEK_RELATIVE);
         bytes -= n;
-    }
-    if (c.active && c.drift) {
-        const DeviceStats s = c.bridge->stats();
-        // The first second is left out: playback starts by filling the server's whole buffer
-        // while the microphone is just starting, a step that would bias the slope for a minute.
-        if (s.capture_samples == 0 || ++c.drift_warmup <= kDriftWarmup)
-            return;
-        c.drift->add(Clock::steady().now(), s.capture_samples, s.render_samples);
-        if (++c.drift_points % kDriftRefresh == 0) {
-            if (const auto ppm = c.drift->drift_ppm()) {
-                c.drift_ppm->store(*ppm);
-                c.drift_known->store(true);
-            }
-        }
     }
 }
 
@@ -469,13 +444,6 @@ Status PulseDevice::start_locked(std::string* why) {
     Connection& c = *connection_;
     Connection::Lock lock(c.loop);
     bridge()->mark_started(steady_now_ns());
-    c.drift = std::make_unique<DriftEstimator>(bridge()->options().input_rate_hz,
-                                               bridge()->options().output_rate_hz);
-    c.drift_warmup = 0;
-    c.drift_points = 0;
-    c.drift_ppm = &drift_ppm_;
-    c.drift_known = &drift_known_;
-    drift_known_.store(false);
     c.active = true;
     const bool record_on = c.complete(pa_stream_cork(c.record, 0, nullptr, nullptr));
     const bool playback_on = c.complete(pa_stream_cork(c.playback, 0, nullptr, nullptr));
@@ -538,12 +506,6 @@ std::string PulseDevice::name() const {
 DeviceLatency PulseDevice::latency() const {
     std::lock_guard lock(control_mutex_);
     return latency_;
-}
-
-std::optional<double> PulseDevice::clock_drift_ppm() const {
-    if (!drift_known_.load())
-        return std::nullopt;
-    return drift_ppm_.load();
 }
 
 }  // namespace parley::device

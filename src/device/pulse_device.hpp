@@ -7,9 +7,8 @@
 //
 // A record stream and a playback stream, mono PCM16 at one rate (the server converts channels and
 // rates for its devices). Their callbacks run on libpulse's threaded mainloop, with its lock held;
-// what they do with the samples is rt code (RtScope): only copies through the RtBridge. Drift of
-// the source against the sink is measured from the counters. Control calls from one control
-// thread (or the DeviceWatchdog).
+// what they do with the samples is rt code (RtScope): only copies through the RtBridge. Control
+// calls from one control thread (or the DeviceWatchdog).
 #pragma once
 
 #include <atomic>
@@ -67,9 +66,6 @@ public:
     [[nodiscard]] std::string name() const override;
     [[nodiscard]] bool is_running() const override { return running_.load(); }
     [[nodiscard]] DeviceLatency latency() const override;
-    // The source's clock against the sink's, once a few seconds were measured (0 when they
-    // share a clock, as a sink and its monitor do).
-    [[nodiscard]] std::optional<double> clock_drift_ppm() const override;
     // A record stream and a playback stream, each paced by its own device.
     [[nodiscard]] bool has_separate_clocks() const override { return true; }
 
@@ -88,8 +84,6 @@ private:
     std::string output_name_;
     DeviceLatency latency_;
     std::atomic<bool> running_{false};
-    std::atomic<double> drift_ppm_{0.0};  // written by the playback callback
-    std::atomic<bool> drift_known_{false};
 };
 
 }  // namespace parley::device

@@ -78,9 +78,6 @@ public:
     [[nodiscard]] bool has_separate_clocks() const override {
         return options_.output_clock_ppm != 0.0;
     }
-    [[nodiscard]] std::optional<double> clock_drift_ppm() const override {
-        return -options_.output_clock_ppm;
-    }
 
     // kManual only, while running: runs `blocks` device callbacks on the calling thread (which
     // then plays the rt role). Returns how many ran (0 when not running or not kManual).

@@ -216,13 +216,26 @@ void ConversationDsp::align_canceller_with_backlog() {
 
 double ConversationDsp::reference_backlog_ms() const {
     auto& device = const_cast<device::Device&>(device_);
-    const auto since_epoch = [](Clock::TimePoint t) {
+    const auto ns = [](Clock::TimePoint t) {
         return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
     };
-    return dsp::ReferenceReader::backlog_ms(
-        device.reference_ring().available_to_read(), device.output_rate_hz(),
-        since_epoch(device.last_render_time()), device.capture_ring().available_to_read(),
-        device.input_rate_hz(), since_epoch(device.last_capture_time()));
+    // The rings and the callback times must come from the same callbacks: a callback that ran
+    // between reading one and the other would count a block twice or not at all. Each callback
+    // writes its ring, then its time, so unchanged times around the rings vouch for them.
+    std::int64_t render_ns = ns(device.last_render_time());
+    std::int64_t capture_ns = ns(device.last_capture_time());
+    for (int attempt = 0;; ++attempt) {
+        const auto reference_unread = device.reference_ring().available_to_read();
+        const auto capture_unread = device.capture_ring().available_to_read();
+        const auto render_after = ns(device.last_render_time());
+        const auto capture_after = ns(device.last_capture_time());
+        if ((render_after == render_ns && capture_after == capture_ns) || attempt == 3)
+            return dsp::ReferenceReader::backlog_ms(reference_unread, device.output_rate_hz(),
+                                                    render_after, capture_unread,
+                                                    device.input_rate_hz(), capture_after);
+        render_ns = render_after;
+        capture_ns = capture_after;
+    }
 }
 
 double ConversationDsp::min_reference_backlog_ms() const {

@@ -281,13 +281,8 @@ TEST(SoundCardRealtimeTest, PulseDefaultDeviceHearsWhatItPlays) {
     ASSERT_TRUE(device.open(&why)) << "cannot open the default PulseAudio device: " << why;
     EXPECT_EQ(device.name(), "spk.monitor / spk");
     expect_hears_what_it_plays(device);
-    // A sink and its monitor share the server's clock. Four seconds of 20 ms callbacks resolve
-    // that only to about 2000 ppm (0 to 1900 seen; it tightens over a minute: DriftEstimator's
-    // tests), so this checks that an estimate came, in the right units.
-    const auto drift = device.clock_drift_ppm();
-    ASSERT_TRUE(drift.has_value()) << "no drift estimate after seconds of audio";
-    std::printf("[ device   ] drift of the source against the sink: %.0f ppm\n", *drift);
-    EXPECT_LT(std::abs(*drift), 5000.0);
+    // Two streams, as the dsp side must know to follow the capture's clock.
+    EXPECT_TRUE(device.has_separate_clocks());
 }
 
 TEST(SoundCardRealtimeTest, PulseDevicesByNameAndIndexAndUnknownOnes) {
