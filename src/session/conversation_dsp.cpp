@@ -140,6 +140,10 @@ void ConversationDsp::stop() {
     stop_.store(true);
     if (thread_.joinable())
         thread_.join();
+    if (aligned_backlog_ms_)
+        log::info("the reference followed the capture clock at {:+.0f} ppm",
+                  reference_->correction_ppm());
+    aligned_backlog_ms_.reset();
     release_held(/*user=*/false);  // still waiting for evidence that it was the user
     flush_send();
     if (recorder_)
@@ -211,7 +215,12 @@ void ConversationDsp::align_canceller_with_backlog() {
     if (!target || target == aligned_backlog_ms_)
         return;
     aligned_backlog_ms_ = target;
-    aec_->set_stream_delay_ms(std::max(0, echo_delay_ms_ - static_cast<int>(std::lround(*target))));
+    const int delay_ms = std::max(0, echo_delay_ms_ - static_cast<int>(std::lround(*target)));
+    aec_->set_stream_delay_ms(delay_ms);
+    log::info(
+        "playback has a clock of its own: the reference follows the capture's ({:+.0f} ppm "
+        "so far), {:.1f} ms behind it; echo delay {} ms",
+        reference_->correction_ppm(), *target, delay_ms);
 }
 
 double ConversationDsp::reference_backlog_ms() const {
