@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "device/file_device.hpp"
 #include "device/simulated_device.hpp"
@@ -231,7 +232,9 @@ protected:
     // a block: the room is that much shorter, so the echo comes as late as in the tests above.
     static constexpr int kRoomDelayMs = 23;
     void SetUp() override {
-        record_path_ = ::testing::TempDir() + "parley_separate_clocks.wav";
+        // ctest runs the cases side by side: each records to its own file.
+        record_path_ =
+            ::testing::TempDir() + "parley_separate_clocks_" + std::to_string(::getpid()) + ".wav";
         start(dsp::kDefaultEchoMode, kRateHz / 100, GetParam(), kRoomDelayMs, record_path_);
     }
     std::string record_path_;
