@@ -5,8 +5,9 @@
 // the reader then follows the capture clock, so the reference stays aligned with the echo for
 // hours. It reads (1 + ppm * 1e-6) blocks' worth each time and resamples that back to 10 ms at a
 // variable ratio, steering ppm with a PI controller on the reference's backlog over the capture
-// (the caller measures it, steer()). The backlog it holds is the one it found once it settled.
-// Dsp thread only; allocates only when `out` grows.
+// (the caller measures it, steer()). The backlog it holds is the one it found once it settled,
+// raised at once where that was too little to keep every read whole. Dsp thread only; allocates
+// only when `out` grows.
 #pragma once
 
 #include <cstddef>
