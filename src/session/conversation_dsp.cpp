@@ -25,12 +25,17 @@ constexpr std::size_t kMaxSendSamples = 10 * kFrame;
 constexpr int kNearHoldFrames = 30;
 // Far-end frames at the start of a model turn during which local barge-in is not allowed.
 constexpr int kTurnStartHoldFrames = 100;
-// While the far end plays, a START also needs this many frames the gate judged to be the user
-// (converged and near-end dominant) among the last 30: a residual-echo burst (the canceller
-// misses a loud onset for 2-3 frames) opens the gate's 100 ms barge-in hangover, and the VAD,
-// hearing echo, then fills the detector's window; the user's voice is near-end dominant on
-// nearly every frame.
-constexpr int kStartNearFrames = 5;
+// While the far end plays, a START also needs evidence that the user talks, among the last 30
+// frames: frames the gate judged to be the user (converged and near-end dominant) that the VAD
+// found voiced. A residual-echo burst (the canceller misses a sound for a few frames: 2-8 seen
+// over the story, some voiced) opens the gate's 100 ms barge-in hangover, and the VAD, hearing
+// echo, then fills the detector's window. A frame the canceller took almost nothing from
+// (kClearReductionDb) and that stands far above the echo's residual (kClearExcessDb: the bursts
+// stood 15-23 dB above it, a user as loud as the echo some 30 dB) counts twice. So a user louder
+// than the echo starts after 5 such frames, as before, and one quieter after 10.
+constexpr int kStartEvidence = 10;
+constexpr double kClearReductionDb = 3.0;
+constexpr double kClearExcessDb = 25.0;
 constexpr std::uint32_t kNearHistoryMask = (1u << 30) - 1;
 // The device's fade when it drops the render ring (RtBridgeOptions::flush_fade_ms default).
 constexpr int kDeviceFlushFadeMs = 5;
@@ -435,8 +440,13 @@ dsp::SpeechEvent ConversationDsp::cancel_vet_and_send(std::span<const std::int16
     far_run_frames_ = gate.far_active ? far_run_frames_ + 1 : 0;
     const bool settled = !gate.far_active || far_run_frames_ > kTurnStartHoldFrames;
     const bool near_now = gate.converged && gate.near_dominant;
-    near_history_ = ((near_history_ << 1) | (near_now ? 1u : 0u)) & kNearHistoryMask;
-    const bool user_evident = std::popcount(near_history_) >= kStartNearFrames;
+    const bool user_voice = near_now && voiced;
+    const bool clear_voice = user_voice && gate.reduction_db < kClearReductionDb &&
+                             gate.excess_db > kClearExcessDb;
+    voice_history_ = ((voice_history_ << 1) | (user_voice ? 1u : 0u)) & kNearHistoryMask;
+    clear_history_ = ((clear_history_ << 1) | (clear_voice ? 1u : 0u)) & kNearHistoryMask;
+    const bool user_evident =
+        std::popcount(voice_history_) + std::popcount(clear_history_) >= kStartEvidence;
     const bool may_start = !gate.far_active || user_evident;
     const auto event =
         detector_->process(cancelled_, voiced && gate.barge_in_allowed && settled, may_start);
@@ -445,10 +455,10 @@ dsp::SpeechEvent ConversationDsp::cancel_vet_and_send(std::span<const std::int16
     // The gate keeps the send path open for a while after the far end was silent, so the first
     // echo of a new model turn (before the canceller converged) would reach the server's VAD and
     // interrupt the model. While the far end plays, the send path opens only on the evidence a
-    // local START needs (kStartNearFrames the gate judged to be the user): a residual-echo burst
-    // at a loud onset gives two or three. Until then the audio waits (up to kHeldFrames); when the
-    // path opens it goes out at once at full level, so the server's VAD hears the user's onset,
-    // and what leaves the wait unopened is sent faded (it was not the user).
+    // local START needs (kStartEvidence): a residual-echo burst at a loud onset gives less.
+    // Until then the audio waits (up to kHeldFrames); when the path opens it goes out at once at
+    // full level, so the server's VAD hears the user's onset, and what leaves the wait unopened
+    // is sent faded (it was not the user).
     if (user_evident || (near_now && near_frames_left_ > 0)) {
         near_frames_left_ = kNearHoldFrames;
     } else if (near_frames_left_ > 0) {

@@ -142,7 +142,10 @@ private:
     std::optional<dsp::TurnId> audible_turn_;
     bool sounding_ = false;
     bool reference_seen_ = false;     // the device delivers a reference (see run())
-    std::uint32_t near_history_ = 0;  // bit i: the gate judged the frame i frames ago the user
+    // Bit i: the frame i frames ago was voiced and the gate judged it the user (voice_history_),
+    // and it was clearly above the echo (clear_history_).
+    std::uint32_t voice_history_ = 0;
+    std::uint32_t clear_history_ = 0;
     std::optional<double> dropped_silent_ms_;      // when the dropped render ring falls silent
     std::optional<std::uint64_t> flushed_before_;  // device flushed samples before our drop
     int far_run_frames_ = 0;                       // consecutive frames with the far end active

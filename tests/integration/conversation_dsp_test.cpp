@@ -180,8 +180,20 @@ TEST_F(ConversationDspTest, TheModelsEchoIsNotSpeechButTheUserOverItIs) {
 }
 
 // The echo test of issue 4 without the server and stepped: the whole story played through the
-// room after the user's request is never taken for the user.
-TEST_F(ConversationDspTest, TheWholeStoryEchoedThroughTheRoomIsNeverTakenForTheUser) {
+// room after the user's request is never taken for the user. The device reports its own latency
+// but not the room's; the room's echo may come later still (a device that under-reports its
+// latency, a farther wall): the canceller then misses a sound now and then for a few frames, and
+// those misses must not add up to the user (with +15, +25 and +35 ms they did, until a START
+// needed voiced frames).
+class StoryEchoDspTest : public ConversationDspTest, public ::testing::WithParamInterface<int> {
+protected:
+    static constexpr int kRoomDelayMs = 40;
+    void SetUp() override {
+        start(dsp::kDefaultEchoMode, kRateHz / 100, 0.0, kRoomDelayMs + GetParam());
+    }
+};
+
+TEST_P(StoryEchoDspTest, TheWholeStoryEchoedThroughTheRoomIsNeverTakenForTheUser) {
     const auto sentences = story_sentences();
     ASSERT_EQ(sentences.size(), 14u);
     auto request = test::speak("tell me a story");
@@ -202,6 +214,11 @@ TEST_F(ConversationDspTest, TheWholeStoryEchoedThroughTheRoomIsNeverTakenForTheU
         << "the echo was taken for the user at " << observer_.last_onset_ms.load() - began_ms
         << " ms into the story";
 }
+
+INSTANTIATE_TEST_SUITE_P(EchoLaterThanReported, StoryEchoDspTest, ::testing::Values(0, 25),
+                         [](const auto& info) {
+                             return "By" + std::to_string(info.param) + "ms";
+                         });
 
 // Where in `mic` the echo of `ref` comes: the lag (0 to max_lag samples) of their largest
 // cross-correlation over `length` samples from `from`.
@@ -225,7 +242,8 @@ std::size_t echo_lag(const std::vector<std::int16_t>& mic, const std::vector<std
 // sound cards: a few hundred ppm is usual, so this is a few minutes' drift in one). The dsp
 // thread reads the reference at the capture's pace, so the echo stays as far behind its
 // reference all story long, within half a millisecond (read at its own pace, the reference moves
-// 40 ms between the two places measured), and the user talking over the model is heard.
+// 40 ms between the two places measured), the echo is never taken for the user, and the user
+// talking over the model is heard.
 class SeparateClocksDspTest : public ConversationDspTest,
                               public ::testing::WithParamInterface<double> {
 protected:
@@ -270,6 +288,8 @@ TEST_P(SeparateClocksDspTest, TheEchoStaysAsFarBehindItsReferenceAllStoryLong) {
 
     ASSERT_TRUE(player_.push(3, model_speech()));
     run_ms(3000);
+    EXPECT_EQ(observer_.starts.load(), 0)
+        << "the echo was taken for the user at " << observer_.last_onset_ms.load() << " ms";
     const double said_ms = dsp_->now_ms();
     device_->say(test::speak("stop, what is two plus two"));
     run_ms(2500);
