@@ -7,8 +7,11 @@
 // them all. (c) false barge-ins: the client's dsp path (ConversationDsp: canceller, echo gate,
 // VAD, speech detector) playing M minutes of model speech through the room, unpaced. Before (a),
 // the dsp path's share of it, stepped by hand, with the render ring played out and dropped.
+// --speaker-ppm P runs the speaker on a clock of its own, P ppm fast, as two sound cards do: the
+// reference then follows the capture's clock through a variable-ratio resampler.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +29,17 @@ namespace {
 
 using namespace std::chrono_literals;
 using Type = ConversationEventType;
+
+double g_speaker_ppm = 0.0;
+
+// The simulated room every part plays through.
+device::SimulatedDeviceOptions room_options(device::Pacing pacing, int rate_hz) {
+    device::SimulatedDeviceOptions options;
+    options.pacing = pacing;
+    options.echo_path = make_room_echo(rate_hz);
+    options.output_clock_ppm = g_speaker_ppm;
+    return options;
+}
 
 class CountingSink final : public ConversationSink {
 public:
@@ -71,10 +85,7 @@ int barge_in_latency(int count) {
                      server.error().message().c_str());
         return 1;
     }
-    device::SimulatedDeviceOptions options;
-    options.pacing = device::Pacing::kRealtime;
-    options.echo_path = make_room_echo(kRate);
-    ScriptedDevice device(kRate, std::move(options));
+    ScriptedDevice device(kRate, room_options(device::Pacing::kRealtime, kRate));
     CountingSink sink;
     Conversation conversation(device, sink);
     ConversationConfig config;
@@ -185,10 +196,7 @@ int barge_in_parts(int count, bool drop_render) {
     auto interjection = speak("Okay.", "slt", kRate);
     if (!interjection)
         return 1;
-    device::SimulatedDeviceOptions options;
-    options.pacing = device::Pacing::kManual;
-    options.echo_path = make_room_echo(kRate);
-    ScriptedDevice device(kRate, std::move(options));
+    ScriptedDevice device(kRate, room_options(device::Pacing::kManual, kRate));
     if (!device.open())
         return 1;
     dsp::Player player;
@@ -203,7 +211,9 @@ int barge_in_parts(int count, bool drop_render) {
     const auto run_ms = [&](int ms) {
         for (int i = 0; i < ms / 10; ++i) {
             device.step(1);
-            while (device.capture_ring().available_to_read() > 0)
+            // With a speaker clock of its own, one capture block may wait for its reference.
+            const std::size_t may_stay = device.has_separate_clocks() ? kRate / 100 : 0;
+            while (device.capture_ring().available_to_read() > may_stay)
                 std::this_thread::sleep_for(std::chrono::microseconds(50));
         }
     };
@@ -246,10 +256,7 @@ int false_barge_ins(int minutes) {
         "Puck", 24000);
     if (!speech)
         return 1;
-    device::SimulatedDeviceOptions options;
-    options.pacing = device::Pacing::kUnpaced;
-    options.echo_path = make_room_echo(kRate);
-    ScriptedDevice device(kRate, std::move(options));
+    ScriptedDevice device(kRate, room_options(device::Pacing::kUnpaced, kRate));
     if (!device.open())
         return 1;
     dsp::Player player;
@@ -295,9 +302,13 @@ int main(int argc, char** argv) {
             barge_ins = std::atoi(argv[i + 1]);
         else if (flag == "--minutes")
             minutes = std::atoi(argv[i + 1]);
+        else if (flag == "--speaker-ppm")
+            parley::g_speaker_ppm = std::atof(argv[i + 1]);
     }
-    if (argc % 2 == 0) {
-        std::fprintf(stderr, "usage: conversation_barge_in [--barge-ins N] [--minutes M]\n");
+    if (argc % 2 == 0 || std::abs(parley::g_speaker_ppm) > 10000) {
+        std::fprintf(stderr,
+                     "usage: conversation_barge_in [--barge-ins N] [--minutes M] "
+                     "[--speaker-ppm P (-10000..10000)]\n");
         return 1;
     }
     int code = 0;
