@@ -44,6 +44,19 @@ struct DeviceStats {
     std::uint64_t flushes = 0;                    // render flushes carried out
     std::uint64_t flushed_samples = 0;  // render samples dropped by flushes (after the fade)
     std::uint64_t device_xruns = 0;     // over/underflows the device itself reported
+
+    // Mean samples per capturing / rendering callback so far; 0 before the first.
+    [[nodiscard]] double mean_capture_block() const {
+        return mean(capture_samples, capture_callbacks);
+    }
+    [[nodiscard]] double mean_render_block() const {
+        return mean(render_samples, render_callbacks);
+    }
+
+private:
+    static double mean(std::uint64_t samples, std::uint64_t callbacks) {
+        return callbacks == 0 ? 0.0 : static_cast<double>(samples) / static_cast<double>(callbacks);
+    }
 };
 
 class RtBridge {

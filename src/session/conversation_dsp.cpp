@@ -254,22 +254,14 @@ double ConversationDsp::reference_backlog_ms() const {
 
 double ConversationDsp::min_reference_backlog_ms() const {
     const auto stats = device_.stats();
-    const auto mean_block_ms = [](std::uint64_t samples, std::uint64_t callbacks, int rate_hz) {
-        return callbacks == 0
-                   ? 0.0
-                   : dsp::samples_to_ms(
-                         static_cast<double>(samples) / static_cast<double>(callbacks), rate_hz);
-    };
-    return mean_block_ms(stats.render_samples, stats.render_callbacks, device_.output_rate_hz()) +
-           mean_block_ms(stats.capture_samples, stats.capture_callbacks, device_.input_rate_hz()) +
+    return dsp::samples_to_ms(stats.mean_render_block(), device_.output_rate_hz()) +
+           dsp::samples_to_ms(stats.mean_capture_block(), device_.input_rate_hz()) +
            kCallbackJitterMs;
 }
 
 double ConversationDsp::device_block_samples() const {
-    const auto stats = device_.stats();
-    return stats.capture_callbacks > 0
-               ? static_cast<double>(stats.capture_samples) / stats.capture_callbacks
-               : static_cast<double>(in_block_.size());
+    const double mean = device_.stats().mean_capture_block();
+    return mean > 0 ? mean : static_cast<double>(in_block_.size());
 }
 
 std::size_t ConversationDsp::send_samples() const {
@@ -287,8 +279,7 @@ void ConversationDsp::wait_for_next_callback(bool for_reference) const {
     using namespace std::chrono;
     const auto stats = device_.stats();
     const double block_s = for_reference && stats.render_callbacks > 0
-                               ? static_cast<double>(stats.render_samples) /
-                                     stats.render_callbacks / device_.output_rate_hz()
+                               ? stats.mean_render_block() / device_.output_rate_hz()
                                : device_block_samples() / device_.input_rate_hz();
     const auto period = duration_cast<nanoseconds>(duration<double>(block_s));
     const auto last = for_reference ? device_.last_render_time() : device_.last_capture_time();
@@ -441,8 +432,8 @@ dsp::SpeechEvent ConversationDsp::cancel_vet_and_send(std::span<const std::int16
     const bool settled = !gate.far_active || far_run_frames_ > kTurnStartHoldFrames;
     const bool near_now = gate.converged && gate.near_dominant;
     const bool user_voice = near_now && voiced;
-    const bool clear_voice = user_voice && gate.reduction_db < kClearReductionDb &&
-                             gate.excess_db > kClearExcessDb;
+    const bool clear_voice =
+        user_voice && gate.reduction_db < kClearReductionDb && gate.excess_db > kClearExcessDb;
     voice_history_ = ((voice_history_ << 1) | (user_voice ? 1u : 0u)) & kNearHistoryMask;
     clear_history_ = ((clear_history_ << 1) | (clear_voice ? 1u : 0u)) & kNearHistoryMask;
     const bool user_evident =

@@ -141,7 +141,7 @@ private:
     std::vector<std::int16_t> cancelled_, send_frame_, send_buffer_, held_, stereo_, scratch_;
     std::optional<dsp::TurnId> audible_turn_;
     bool sounding_ = false;
-    bool reference_seen_ = false;     // the device delivers a reference (see run())
+    bool reference_seen_ = false;  // the device delivers a reference (see run())
     // Bit i: the frame i frames ago was voiced and the gate judged it the user (voice_history_),
     // and it was clearly above the echo (clear_history_).
     std::uint32_t voice_history_ = 0;

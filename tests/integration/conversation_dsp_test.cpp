@@ -216,9 +216,7 @@ TEST_P(StoryEchoDspTest, TheWholeStoryEchoedThroughTheRoomIsNeverTakenForTheUser
 }
 
 INSTANTIATE_TEST_SUITE_P(EchoLaterThanReported, StoryEchoDspTest, ::testing::Values(0, 25),
-                         [](const auto& info) {
-                             return "By" + std::to_string(info.param) + "ms";
-                         });
+                         [](const auto& info) { return "By" + std::to_string(info.param) + "ms"; });
 
 // Where in `mic` the echo of `ref` comes: the lag (0 to max_lag samples) of their largest
 // cross-correlation over `length` samples from `from`.
