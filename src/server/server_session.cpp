@@ -480,7 +480,8 @@ void ServerSession::on_setup(protocol::Setup setup) {
 
     resumable_ = setup.session_resumption.has_value();
     if (resumable_ && setup.session_resumption->handle && !setup.session_resumption->handle->empty()) {
-        state_ = engines_.store.find(*setup.session_resumption->handle);
+        const auto resume_point = engines_.store.find(*setup.session_resumption->handle);
+        state_ = resume_point.state;
         if (!state_) {
             fail(transport::kClosePolicy, kSessionNotFound);
             return;
@@ -488,12 +489,15 @@ void ServerSession::on_setup(protocol::Setup setup) {
         log::info("session {}: resumed a session with {} history entries", id_,
                   state_->history.size());
         for (const auto& entry : state_->history) client_text_bytes_ += entry.text.size();
+        if (auto previous = state_->listener.lock(); previous && previous.get() != this) {
+            previous->hand_over_turn();
+        } else if (resume_point.replies_completed < state_->replies_completed) {
+            owe_reply_whose_end_was_lost();
+        }
     } else {
         state_ = std::make_shared<SessionState>();
     }
     state_->connected = true;
-    if (auto previous = state_->listener.lock(); previous && previous.get() != this)
-        previous->hand_over_turn();
     state_->listener = weak_from_this();
     transparent_ = resumable_ && setup.session_resumption->transparent.value_or(false);
     next_message_index_ = state_->consumed_messages;
@@ -591,6 +595,20 @@ void ServerSession::hand_over_turn() {
     log::info("session {}: turn {} moves to the connection that resumed the session", id_,
               turn_->number);
     turn_.reset();
+    state_->reply_owed = true;
+}
+
+void ServerSession::owe_reply_whose_end_was_lost() {
+    // The handle is older than the last reply's turnComplete, which is followed by a fresh
+    // handle: that turnComplete was lost with the connection, so the client dropped the reply as
+    // cut. Unless the user has spoken since, it is taken back and answered again in full.
+    if (state_->reply_owed || !state_->unheard_turns.empty() ||
+        state_->history.size() != state_->history_after_reply) {
+        return;
+    }
+    state_->history.resize(state_->history.size() - state_->reply_entries);
+    state_->history_after_reply = state_->history.size();
+    state_->reply_entries = 0;
     state_->reply_owed = true;
 }
 
@@ -899,9 +917,13 @@ void ServerSession::on_reply_done(std::uint64_t number, Status status) {
 
 void ServerSession::complete_turn() {
     auto turn = std::move(turn_);
+    const auto history_before = state_->history.size();
     if (!turn->text_sent.empty()) {
         state_->history.push_back(text_entry(HistoryEntry::Role::kModel, turn->text_sent));
     }
+    ++state_->replies_completed;
+    state_->history_after_reply = state_->history.size();
+    state_->reply_entries = state_->history.size() - history_before;
     std::size_t history_chars = system_instruction_.size();
     for (const auto& entry : state_->history) history_chars += entry.text.size();
     const double audio_seconds =

@@ -92,6 +92,8 @@ private:
     // A resumed connection picks up what the session owes the user (turns heard meanwhile, a
     // reply the lost connection cut short).
     void take_over();
+    // Resumed with a handle issued before the last reply's turnComplete: answers it again.
+    void owe_reply_whose_end_was_lost();
     // Drops the model turn in progress because another connection resumed the session; that
     // one answers again (reply_owed).
     void hand_over_turn();

@@ -14,15 +14,15 @@ std::string SessionStore::issue(const std::shared_ptr<SessionState>& state) {
     for (auto& w : words) w = entropy();
     char text[33];
     std::snprintf(text, sizeof text, "%08x%08x%08x%08x", words[0], words[1], words[2], words[3]);
-    handles_[text] = state;
+    handles_[text] = {state, state->replies_completed};
     touch(state);
     return text;
 }
 
-std::shared_ptr<SessionState> SessionStore::find(const std::string& handle) {
+ResumePoint SessionStore::find(const std::string& handle) {
     expire();
     const auto it = handles_.find(handle);
-    return it == handles_.end() ? nullptr : it->second;
+    return it == handles_.end() ? ResumePoint{} : it->second;
 }
 
 void SessionStore::touch(const std::shared_ptr<SessionState>& state) {
@@ -32,7 +32,7 @@ void SessionStore::touch(const std::shared_ptr<SessionState>& state) {
 void SessionStore::expire() {
     const auto now = Clock::now();
     std::erase_if(handles_, [&](const auto& entry) {
-        const auto& state = entry.second;
+        const auto& state = entry.second.state;
         return !state->connected && now - state->last_used > ttl_;
     });
 }

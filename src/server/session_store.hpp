@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -35,6 +36,17 @@ struct SessionState {
     // lastConsumedClientMessageIndex + 1).
     std::int64_t consumed_messages = 0;
     bool reply_owed = false;  // a connection ended before the reply to the user was generated
+    // Model turns whose turnComplete was sent, and what the last one added to `history`.
+    std::uint64_t replies_completed = 0;
+    std::size_t history_after_reply = 0;
+    std::size_t reply_entries = 0;
+};
+
+// Where a handle leads: the session, and how many of its replies had completed when the handle
+// was issued.
+struct ResumePoint {
+    std::shared_ptr<SessionState> state;  // null when the handle is unknown or expired
+    std::uint64_t replies_completed = 0;
 };
 
 class SessionStore {
@@ -45,8 +57,7 @@ public:
 
     // A fresh handle (128 random bits, hex) that leads to `state`.
     [[nodiscard]] std::string issue(const std::shared_ptr<SessionState>& state);
-    // The state behind `handle`, or null when unknown or expired.
-    [[nodiscard]] std::shared_ptr<SessionState> find(const std::string& handle);
+    [[nodiscard]] ResumePoint find(const std::string& handle);
     // Marks `state` as used now, so its handles live on.
     void touch(const std::shared_ptr<SessionState>& state);
     [[nodiscard]] std::size_t size() const { return handles_.size(); }
@@ -55,7 +66,7 @@ private:
     void expire();
 
     std::chrono::minutes ttl_;
-    std::unordered_map<std::string, std::shared_ptr<SessionState>> handles_;
+    std::unordered_map<std::string, ResumePoint> handles_;
 };
 
 }  // namespace parley::server

@@ -36,18 +36,28 @@ bool is_turn_complete(const protocol::ServerMessage& m) {
     return m.server_content && m.server_content->turn_complete.value_or(false);
 }
 
+std::string handle_in(const protocol::ServerMessage& m) {
+    const auto& u = m.session_resumption_update;
+    return u && u->resumable.value_or(false) && u->new_handle ? *u->new_handle : std::string();
+}
+
 // The newest resumption handle the server gave `client`, waiting for one; empty if none came.
 std::string latest_resumption_handle(LiveTestClient& client) {
     std::string handle;
     client.wait_for([&](const auto& messages) {
         for (const auto& r : messages) {
-            const auto& u = r.message.session_resumption_update;
-            if (u && u->resumable.value_or(false) && u->new_handle)
-                handle = *u->new_handle;
+            if (auto h = handle_in(r.message); !h.empty()) handle = std::move(h);
         }
         return !handle.empty();
     });
     return handle;
+}
+
+// The first resumption handle after message `index`, waiting for it; empty if none came.
+std::string handle_after(LiveTestClient& client, std::size_t index) {
+    const auto at = client.wait_message([](const auto& m) { return !handle_in(m).empty(); },
+                                        index + 1);
+    return at ? handle_in(client.messages().at(*at).message) : std::string();
 }
 
 class LiveServerTest : public ::testing::Test {
@@ -221,9 +231,9 @@ TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
     setup.session_resumption = protocol::SessionResumptionConfig{};
     auto first = connect(setup);
     first->send_text_turn("say purple elephants");
-    const auto done = first->next_turn();
+    const auto done = first->wait_message(is_turn_complete);
     ASSERT_TRUE(done);
-    const std::string handle = latest_resumption_handle(*first);
+    const std::string handle = handle_after(*first, *done);
     ASSERT_FALSE(handle.empty());
     first->drop();
     setup.session_resumption->handle = handle;
@@ -233,6 +243,42 @@ TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
     ASSERT_TRUE(turn);
     EXPECT_NE(lower(turn->output_text).find("purple elephants"), std::string::npos)
         << turn->output_text;
+    EXPECT_EQ(lower(turn->input_text).find("purple"), std::string::npos)
+        << "the first turn was answered already: " << turn->input_text;
+}
+
+TEST_F(LiveServerTest, ResumingWithAHandleFromBeforeTheLastTurnCompleteAnswersThatReplyAgain) {
+    // The connection was lost while the reply's turnComplete was in flight: the client holds
+    // only the handle from before it, and has dropped the reply as cut. The server must answer
+    // again, from the history before that reply (the question, not the lost answer, is last).
+    auto setup = test::transcribed_setup();
+    setup.session_resumption = protocol::SessionResumptionConfig{};
+    auto first = connect(setup);
+    const std::string before_reply = latest_resumption_handle(*first);
+    ASSERT_FALSE(before_reply.empty());
+    first->send_text_turn("say purple elephants");
+    const auto done = first->wait_message(is_turn_complete);
+    ASSERT_TRUE(done);
+    ASSERT_FALSE(handle_after(*first, *done).empty()) << "the server counted the reply";
+    first->drop();
+
+    setup.session_resumption->handle = before_reply;
+    auto second = connect(setup);
+    auto again = second->next_turn();
+    ASSERT_TRUE(again);
+    EXPECT_NE(lower(again->output_text).find("purple elephants"), std::string::npos)
+        << again->output_text;
+    EXPECT_EQ(lower(again->output_text), lower(first->next_turn()->output_text))
+        << "the same reply, in full";
+    const auto after = second->count();
+    second->send_text_turn("what did you just say");
+    auto next = second->next_turn(after);
+    ASSERT_TRUE(next);
+    const auto messages = second->messages();
+    EXPECT_EQ(std::count_if(messages.begin(), messages.end(),
+                            [](const auto& r) { return is_turn_complete(r.message); }),
+              2)
+        << "answered again once";
 }
 
 TEST_F(LiveServerTest, ResumingInsideAReplyAnswersItAgainOnTheNewConnection) {
