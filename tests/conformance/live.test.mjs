@@ -114,18 +114,40 @@ test('manual activity detection: audio between activityStart and activityEnd is 
   c.session.close();
 });
 
+// The first resumable handle at or after events[from], waiting for it.
+async function handleFrom(c, from) {
+  const find = () => c.events.slice(from).find((e) => e.m?.sessionResumptionUpdate?.resumable)?.m.sessionResumptionUpdate.newHandle;
+  await c.waitFor(find, 'a resumable handle');
+  return find();
+}
+
+// Says 'say purple elephants' and waits for the reply; the handles from before and after it.
+async function purpleElephants(c) {
+  const before = await handleFrom(c, 0);
+  c.session.sendClientContent({ turns: 'say purple elephants', turnComplete: true });
+  await c.nextTurn();
+  const done = c.events.findIndex((e) => e.m?.serverContent?.turnComplete);
+  return { before, after: await handleFrom(c, done + 1) };
+}
+
 test('a dropped connection resumes with its handle and keeps the history', async () => {
   const first = await connect(server.port, { ...transcribed, sessionResumption: {} });
-  first.session.sendClientContent({ turns: 'say purple elephants', turnComplete: true });
-  await first.nextTurn();
-  await first.waitFor(() => first.events.some((e) => e.m?.sessionResumptionUpdate?.resumable), 'a resumable handle');
-  const handle = first.events.filter((e) => e.m?.sessionResumptionUpdate?.resumable).at(-1).m.sessionResumptionUpdate.newHandle;
-  assert.ok(handle);
+  const { after } = await purpleElephants(first);
   first.session.conn.ws.terminate();  // the network drops: no close frame
-  const second = await connect(server.port, { ...transcribed, sessionResumption: { handle } });
+  const second = await connect(server.port, { ...transcribed, sessionResumption: { handle: after } });
   second.session.sendClientContent({ turns: 'what did I say before', turnComplete: true });
   const turn = await second.nextTurn();
   assert.match(normalize(turn.outputText), /purple elephants/);
+  second.session.close();
+});
+
+test('resuming with the handle from before a turnComplete that was lost answers that reply again', async () => {
+  const first = await connect(server.port, { ...transcribed, sessionResumption: {} });
+  const { before } = await purpleElephants(first);
+  first.session.conn.ws.terminate();
+  const second = await connect(server.port, { ...transcribed, sessionResumption: { handle: before } });
+  const again = await second.nextTurn();
+  assert.match(normalize(again.outputText), /purple elephants/);
   second.session.close();
 });
 
