@@ -178,6 +178,20 @@ std::size_t SimulatedDevice::step(std::size_t blocks) {
     return blocks;
 }
 
+bool SimulatedDevice::step_until_read(std::chrono::milliseconds timeout) {
+    if (step(1) == 0)
+        return false;
+    const std::size_t may_stay =
+        has_separate_clocks() ? static_cast<std::size_t>(input_rate_hz()) / 100 : 0;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (capture_ring().available_to_read() > may_stay) {
+        if (std::chrono::steady_clock::now() >= deadline)
+            return false;
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    return true;
+}
+
 bool SimulatedDevice::run_next_callback() {
     if (options_.pacing != Pacing::kRealtimeOnReader || !running_.load())
         return false;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -82,6 +83,11 @@ public:
     // kManual only, while running: runs `blocks` device callbacks on the calling thread (which
     // then plays the rt role). Returns how many ran (0 when not running or not kManual).
     std::size_t step(std::size_t blocks = 1);
+    // kManual only: step(1), then waits (up to `timeout`) until the reader has taken the block's
+    // capture. With separate clocks one 10 ms frame may stay unread: a reader that pairs the
+    // capture with the speaker's reference waits for the speaker's next callback. False when no
+    // block ran or on timeout.
+    bool step_until_read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // kRealtimeOnReader only, while running: sleeps until the next block is due, then runs it.
     bool run_next_callback() override;
     // Device blocks run so far.

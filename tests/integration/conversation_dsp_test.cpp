@@ -83,20 +83,6 @@ std::vector<std::vector<std::int16_t>> story_sentences() {
     return out;
 }
 
-// Runs one device block and waits until the dsp thread has taken its capture. When the speaker
-// has a clock of its own, the dsp thread may wait for its reference with one capture block
-// unread, as it would for the speaker's next callback: that block may stay.
-void step_until_taken(device::SimulatedDevice& device) {
-    device.step(1);
-    const std::size_t may_stay =
-        device.has_separate_clocks() ? static_cast<std::size_t>(device.input_rate_hz()) / 100 : 0;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (device.capture_ring().available_to_read() > may_stay &&
-           std::chrono::steady_clock::now() < deadline) {
-        std::this_thread::sleep_for(50us);
-    }
-}
-
 class ConversationDspTest : public ::testing::Test {
 protected:
     void SetUp() override { start(dsp::kDefaultEchoMode); }
@@ -136,7 +122,7 @@ protected:
     // Runs `ms` of device time, one block (10 ms unless start() said otherwise) at a time, each
     // consumed before the next.
     void run_ms(int ms) {
-        for (int i = 0; i < ms / block_ms_; ++i) step_until_taken(*device_);
+        for (int i = 0; i < ms / block_ms_; ++i) (void)device_->step_until_read();
     }
 
     std::unique_ptr<ScriptedDevice> device_;
@@ -444,7 +430,7 @@ TEST(ConversationDspRatesTest, TheModelPlaysWithoutGapsWhenTheOutputHasItsOwnRat
     auto& render = device.render_ring();
     const auto run_blocks = [&](int blocks) {
         for (int i = 0; i < blocks; ++i) {
-            step_until_taken(device);
+            (void)device.step_until_read();
             const auto deadline = std::chrono::steady_clock::now() + 100ms;
             while (render.write_counter() - render.read_counter() < 1440 &&
                    std::chrono::steady_clock::now() < deadline) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "device/null_device.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -31,6 +32,28 @@ TEST(NullDeviceTest, CapturesSilenceAndConsumesWhatIsPlayed) {
     ASSERT_EQ(device.reference_ring().read(reference), 1600u);
     EXPECT_EQ(reference, tone);
     EXPECT_EQ(device.stats().underruns, 0u);
+}
+
+TEST(NullDeviceTest, StepUntilReadWaitsForAReaderAndGivesUpWithoutOne) {
+    NullDevice device(NullDeviceOptions{.rate_hz = 16000, .driver = {.pacing = Pacing::kManual}});
+    ASSERT_TRUE(device.open());
+    ASSERT_TRUE(device.start());
+    EXPECT_FALSE(device.step_until_read(std::chrono::milliseconds(20))) << "nobody reads";
+    EXPECT_EQ(device.capture_ring().available_to_read(), 160u);
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        std::vector<std::int16_t> frame(160);
+        while (!done.load()) {
+            if (device.capture_ring().read(frame) == 0)
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+    });
+    EXPECT_TRUE(device.step_until_read());
+    EXPECT_EQ(device.capture_ring().available_to_read(), 0u);
+    done = true;
+    reader.join();
+    device.stop();
+    EXPECT_FALSE(device.step_until_read()) << "not running: no block runs";
 }
 
 TEST(NullDeviceTest, UnpacedWaitsForTheConsumer) {
