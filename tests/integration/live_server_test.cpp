@@ -46,7 +46,8 @@ std::string latest_resumption_handle(LiveTestClient& client) {
     std::string handle;
     client.wait_for([&](const auto& messages) {
         for (const auto& r : messages) {
-            if (auto h = handle_in(r.message); !h.empty()) handle = std::move(h);
+            if (auto h = handle_in(r.message); !h.empty())
+                handle = std::move(h);
         }
         return !handle.empty();
     });
@@ -55,9 +56,29 @@ std::string latest_resumption_handle(LiveTestClient& client) {
 
 // The first resumption handle after message `index`, waiting for it; empty if none came.
 std::string handle_after(LiveTestClient& client, std::size_t index) {
-    const auto at = client.wait_message([](const auto& m) { return !handle_in(m).empty(); },
-                                        index + 1);
+    const auto at =
+        client.wait_message([](const auto& m) { return !handle_in(m).empty(); }, index + 1);
     return at ? handle_in(client.messages().at(*at).message) : std::string();
+}
+
+protocol::Setup resumable_setup() {
+    auto setup = test::transcribed_setup();
+    setup.session_resumption = protocol::SessionResumptionConfig{};
+    return setup;
+}
+
+// The resumption handles `client` held before and after the reply to "say purple elephants";
+// empty where none came.
+struct HandlesAroundReply {
+    std::string before, after;
+};
+HandlesAroundReply say_purple_elephants(LiveTestClient& client) {
+    HandlesAroundReply handles;
+    handles.before = latest_resumption_handle(client);
+    client.send_text_turn("say purple elephants");
+    if (const auto done = client.wait_message(is_turn_complete))
+        handles.after = handle_after(client, *done);
+    return handles;
 }
 
 class LiveServerTest : public ::testing::Test {
@@ -227,16 +248,12 @@ TEST_F(LiveServerTest, EmptyManualActivityClosesWith1007) {
 }
 
 TEST_F(LiveServerTest, DroppedConnectionResumesWithItsHandleAndHistory) {
-    auto setup = test::transcribed_setup();
-    setup.session_resumption = protocol::SessionResumptionConfig{};
+    auto setup = resumable_setup();
     auto first = connect(setup);
-    first->send_text_turn("say purple elephants");
-    const auto done = first->wait_message(is_turn_complete);
-    ASSERT_TRUE(done);
-    const std::string handle = handle_after(*first, *done);
-    ASSERT_FALSE(handle.empty());
+    const auto handles = say_purple_elephants(*first);
+    ASSERT_FALSE(handles.after.empty());
     first->drop();
-    setup.session_resumption->handle = handle;
+    setup.session_resumption->handle = handles.after;
     auto second = connect(setup);
     second->send_text_turn("what did I say before");
     auto turn = second->next_turn();
@@ -251,18 +268,14 @@ TEST_F(LiveServerTest, ResumingWithAHandleFromBeforeTheLastTurnCompleteAnswersTh
     // The connection was lost while the reply's turnComplete was in flight: the client holds
     // only the handle from before it, and has dropped the reply as cut. The server must answer
     // again, from the history before that reply (the question, not the lost answer, is last).
-    auto setup = test::transcribed_setup();
-    setup.session_resumption = protocol::SessionResumptionConfig{};
+    auto setup = resumable_setup();
     auto first = connect(setup);
-    const std::string before_reply = latest_resumption_handle(*first);
-    ASSERT_FALSE(before_reply.empty());
-    first->send_text_turn("say purple elephants");
-    const auto done = first->wait_message(is_turn_complete);
-    ASSERT_TRUE(done);
-    ASSERT_FALSE(handle_after(*first, *done).empty()) << "the server counted the reply";
+    const auto handles = say_purple_elephants(*first);
+    ASSERT_FALSE(handles.before.empty());
+    ASSERT_FALSE(handles.after.empty()) << "the server counted the reply";
     first->drop();
 
-    setup.session_resumption->handle = before_reply;
+    setup.session_resumption->handle = handles.before;
     auto second = connect(setup);
     auto again = second->next_turn();
     ASSERT_TRUE(again);
@@ -285,8 +298,7 @@ TEST_F(LiveServerTest, ResumingInsideAReplyAnswersItAgainOnTheNewConnection) {
     // A goAway switch-over forced by the deadline: the client resumes on a new connection while
     // the old one is still inside a reply, and drops that reply as cut. The new connection must
     // answer it again in full; the old one must not finish it where nobody listens.
-    auto setup = test::transcribed_setup();
-    setup.session_resumption = protocol::SessionResumptionConfig{};
+    auto setup = resumable_setup();
     auto first = connect(setup);
     const std::string handle = latest_resumption_handle(*first);
     ASSERT_FALSE(handle.empty());
