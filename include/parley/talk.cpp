@@ -244,25 +244,11 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         config.session.reconnect.give_up_after = options.reconnect_for;
 
     // Where to talk: the named URL, the Gemini API with a key, else the local server in-process.
+    // The remote endpoint is checked now; the local server starts once the audio ends are open.
     const auto environment = session::Environment::from_process();
-    std::unique_ptr<LocalServer> local_server;
-    if (options.url.empty() && !has_api_key(environment)) {
-        LocalServerOptions server_options;
-        server_options.port = 0;
-        server_options.work_nice = options.local_server_nice;
-        server_options.max_connection = std::chrono::seconds(0);
-        auto started = LocalServer::start(server_options);
-        if (!started) {
-            print.error("cannot start the local server: " + started.error().message());
-            return TalkExit::kFailed;
-        }
-        local_server = std::move(*started);
-        config.session.connection.url = local_server->url();
-        print.line(
-            "parley talk: no API key (GEMINI_API_KEY) and no --url: talking to the local "
-            "server in this process at " +
-            local_server->url() + " (offline speech)");
-    } else {
+    const bool local = options.url.empty() && !has_api_key(environment);
+    std::string talking_to;
+    if (!local) {
         // Vertex AI without a token: Application Default Credentials are looked for now, so a
         // missing one is one line before any audio starts (LiveSession fetches the token).
         if (auto adc = session::apply_default_credentials(config.session, environment); !adc) {
@@ -277,11 +263,11 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
             print.error(endpoint.error().message());
             return TalkExit::kUsage;
         }
-        print.line("parley talk: talking to " + endpoint->display_url + " (" + endpoint->model +
-                   ")");
+        talking_to =
+            "parley talk: talking to " + endpoint->display_url + " (" + endpoint->model + ")";
     }
 
-    // The audio ends.
+    // The audio ends: a missing file or device is reported before a local server starts.
     std::unique_ptr<device::Device> device;
     device::FileDevice* file_device = nullptr;
     if (file_mode) {
@@ -306,6 +292,26 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         print.error(why.empty() ? opened.error().message() : why);
         return exit_for_start_error(opened.error());
     }
+
+    std::unique_ptr<LocalServer> local_server;
+    if (local) {
+        LocalServerOptions server_options;
+        server_options.port = 0;
+        server_options.work_nice = options.local_server_nice;
+        server_options.max_connection = std::chrono::seconds(0);
+        auto started = LocalServer::start(server_options);
+        if (!started) {
+            print.error("cannot start the local server: " + started.error().message());
+            return TalkExit::kFailed;
+        }
+        local_server = std::move(*started);
+        config.session.connection.url = local_server->url();
+        talking_to =
+            "parley talk: no API key (GEMINI_API_KEY) and no --url: talking to the local server "
+            "in this process at " +
+            local_server->url() + " (offline speech)";
+    }
+    print.line(talking_to);
 
     EventQueue events;
     TalkExit result = TalkExit::kOk;

@@ -179,6 +179,13 @@ TEST_F(TalkCli, AMissingInputFileIsNamed) {
     const auto run = talk({"--input", missing, "--url", "ws://127.0.0.1:1"});
     EXPECT_EQ(run.exit_code, kFile);
     EXPECT_NE(one_error_line(run).find("nothing-here.wav"), std::string::npos);
+
+    // With no key and no --url, the file is looked at before the local server starts: the error
+    // is all the user sees.
+    const auto local = talk({"--input", missing});
+    EXPECT_EQ(local.exit_code, kFile);
+    EXPECT_NE(one_error_line(local).find("nothing-here.wav"), std::string::npos);
+    EXPECT_EQ(local.out, "");
 }
 
 TEST_F(TalkCli, AFloatWavIsRefusedClearly) {
