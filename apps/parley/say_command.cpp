@@ -3,8 +3,10 @@
 // spoken test input.
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "commands.hpp"
+#include "dsp/error.hpp"
 #include "parley/local_server.hpp"
 
 namespace parley::app {
@@ -21,8 +23,12 @@ struct SayOptions {
 
 }  // namespace
 
-int exit_code() { return exit_code_value; }
-void set_exit_code(int code) { exit_code_value = code; }
+int exit_code() {
+    return exit_code_value;
+}
+void set_exit_code(int code) {
+    exit_code_value = code;
+}
 
 void add_say_command(CLI::App& app) {
     auto options = std::make_shared<SayOptions>();
@@ -36,9 +42,13 @@ void add_say_command(CLI::App& app) {
         ->check(CLI::Range(8000, 192000));
     say->add_option("--out", options->out, "WAV file to write")->capture_default_str();
     say->callback([options] {
-        if (auto written = speak_to_wav(options->text, options->voice, options->rate_hz, options->out);
+        if (auto written =
+                speak_to_wav(options->text, options->voice, options->rate_hz, options->out);
             !written) {
-            std::fprintf(stderr, "parley say: %s\n", written.error().message().c_str());
+            std::string message = written.error().message();
+            if (written.error() == dsp::DspError::kFileOpenForWriteFailed)
+                message = options->out + ": " + message;
+            std::fprintf(stderr, "parley say: %s\n", message.c_str());
             set_exit_code(1);
         }
     });

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -230,6 +231,15 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
         return TalkExit::kUsage;
     }
     const bool file_mode = !options.input_path.empty();
+    // The transcript is written at the end and the recording once the session starts: a path
+    // they cannot go to is said now, before anything else.
+    for (const auto* path : {&options.transcript_path, &options.record_path}) {
+        if (!path->empty() && !std::ofstream(*path)) {
+            print.error(*path +
+                        ": cannot create the file: check that the folder exists and is writable");
+            return TalkExit::kFile;
+        }
+    }
 
     ConversationConfig config;
     config.session.model = options.model;

@@ -64,8 +64,7 @@ Status FileDevice::open(std::string* why) {
         auto writer = dsp::WavWriter::create(file_options_.output_path, output_rate_hz(), 1);
         if (!writer) {
             if (why)
-                *why =
-                    "cannot create " + file_options_.output_path + ": " + writer.error().message();
+                *why = file_options_.output_path + ": " + writer.error().message();
             return fail(writer.error());
         }
         writer_.emplace(std::move(*writer));

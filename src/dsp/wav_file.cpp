@@ -241,7 +241,8 @@ Result<WavWriter> WavWriter::create(const std::string& path, int sample_rate_hz,
     impl->gathered.reserve(impl->gather_samples);
     impl->file = sf_open(path.c_str(), SFM_WRITE, &sf_info);
     if (impl->file == nullptr) {
-        log::warn("cannot create {}: {}", path, sf_strerror(nullptr));
+        // The caller names the path in its own error; this is the library's detail.
+        log::debug("cannot create {}: {}", path, sf_strerror(nullptr));
         return fail(DspError::kFileOpenForWriteFailed);
     }
     // Rewrite the header's sizes after every write to the file: a crash loses nothing written.

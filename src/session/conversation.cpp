@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "base/log.hpp"
+#include "dsp/error.hpp"
 #include "dsp/frame.hpp"
 #include "session/turn_text.hpp"
 
@@ -50,7 +51,9 @@ Status Conversation::start(ConversationConfig config, std::string* why) {
         dsp_config);
     if (!dsp) {
         if (why)
-            *why = "cannot set up the audio processing: " + dsp.error().message();
+            *why = dsp.error() == dsp::DspError::kFileOpenForWriteFailed
+                       ? config_.record_path + ": " + dsp.error().message()
+                       : "cannot set up the audio processing: " + dsp.error().message();
         return tl::unexpected(dsp.error());
     }
     dsp_ = std::move(*dsp);

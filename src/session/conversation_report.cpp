@@ -3,6 +3,7 @@
 #include "session/conversation_report.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -35,11 +36,12 @@ std::string xml_escape(const std::string& text) {
 }
 
 Status write_text(const std::string& path, const std::string& text) {
+    errno = 0;
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     file << text;
     file.close();
     if (!file)
-        return parley::fail(std::make_error_code(std::errc::io_error));
+        return parley::fail(std::error_code(errno != 0 ? errno : EIO, std::generic_category()));
     return {};
 }
 

@@ -21,7 +21,7 @@ struct TimelineMark {
 
 // One JSON object per line: {"who","text","start_ms","end_ms","interrupted","turn"}, plus
 // "incomplete": true on a line the conversation stopped before it was final.
-// Errors: std::errc::io_error when the file cannot be written.
+// Errors: the system's error (std::generic_category) when the file cannot be written.
 [[nodiscard]] Status write_transcript_jsonl(const std::string& path,
                                             std::span<const TranscriptLine> lines);
 [[nodiscard]] Status write_timeline_svg(const std::string& path,

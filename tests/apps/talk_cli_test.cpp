@@ -188,6 +188,29 @@ TEST_F(TalkCli, AMissingInputFileIsNamed) {
     EXPECT_EQ(local.out, "");
 }
 
+TEST_F(TalkCli, ATranscriptOrRecordingThatCannotBeWrittenIsSaidFirst) {
+    // Both are written late (the transcript at the end): the user hears of a bad path before
+    // talking, not after.
+    const auto input = question("q.wav");
+    for (const char* option : {"--transcript", "--record"}) {
+        const auto unwritable = path("no-such-folder/out");
+        const auto run = talk({"--input", input, option, unwritable});
+        EXPECT_EQ(run.exit_code, kFile) << option;
+        const auto line = one_error_line(run);
+        EXPECT_NE(line.find(unwritable + ": cannot create"), std::string::npos) << line;
+        EXPECT_EQ(run.out, "") << option;
+    }
+}
+
+TEST(ParleySay, AFileThatCannotBeCreatedIsNamed) {
+    const auto dir = fresh_directory("ParleySayUnwritable");
+    const auto unwritable = dir + "/no-such-folder/say.wav";
+    const auto run = run_parley({"say", "--out", unwritable, "hello"}, dir);
+    EXPECT_NE(run.exit_code, 0);
+    const auto line = one_error_line(run);
+    EXPECT_NE(line.find(unwritable + ": cannot create"), std::string::npos) << line;
+}
+
 TEST_F(TalkCli, AFloatWavIsRefusedClearly) {
     // A valid 16 kHz mono IEEE-float WAV: not integer PCM.
     const auto file = path("float.wav");
