@@ -2,6 +2,7 @@
 // `parley demo` (see demo.hpp).
 #include "parley/demo.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -9,8 +10,12 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "parley/conversation.hpp"
 #include "parley/local_server.hpp"
@@ -22,16 +27,30 @@ using namespace std::chrono_literals;
 using Type = ConversationEventType;
 using session::TurnId;
 
-// Prints what happens as it happens and keeps every event for the script to wait on (io).
+// Keeps every event for the script to wait on, and what is worth printing of them until the
+// script prints a step's worth in time order (io). A user's line is final only after the model
+// has started answering, so printed as they come the lines would not be in the order they were
+// said.
 class DemoSink final : public ConversationSink {
 public:
     explicit DemoSink(std::FILE* out) : out_(out) {}
 
     void on_event(const ConversationEvent& event) override {
-        print(event);
         std::lock_guard lock(mutex_);
+        keep_printable(event);
         events_.push_back(event);
         changed_.notify_all();
+    }
+
+    // Prints what happened since the last call, earliest first.
+    void print_pending() {
+        std::lock_guard lock(mutex_);
+        std::stable_sort(pending_.begin(), pending_.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [at_ms, text] : pending_)
+            std::fprintf(out_, "  %6.2f s  %s\n", at_ms / 1000.0, text.c_str());
+        std::fflush(out_);
+        pending_.clear();
     }
 
     // The first event from index `from` on that satisfies `pred`, waiting up to `timeout`.
@@ -63,43 +82,41 @@ public:
     }
 
 private:
-    void print(const ConversationEvent& e) {
-        const double s = e.at_ms / 1000.0;
+    void keep_printable(const ConversationEvent& e) {
         switch (e.type) {
             case Type::kBargeIn:
-                std::fprintf(
-                    out_, "  %6.2f s  barge-in: the user speaks over the model, playback paused\n",
-                    s);
+                pending_.emplace_back(e.at_ms,
+                                      "barge-in: the user speaks over the model, playback paused");
                 break;
             case Type::kBargeInResumed:
-                std::fprintf(out_, "  %6.2f s  not confirmed: playback resumed\n", s);
+                pending_.emplace_back(e.at_ms, "not confirmed: playback resumed");
                 break;
             case Type::kInterrupted:
-                std::fprintf(out_, "  %6.2f s  the server confirmed the interruption\n", s);
+                pending_.emplace_back(e.at_ms, "the server confirmed the interruption");
                 break;
             case Type::kToolCall:
-                std::fprintf(out_, "  %6.2f s  tool call: %s\n", s, e.text.c_str());
+                pending_.emplace_back(e.at_ms, "tool call: " + e.text);
                 break;
             case Type::kTranscript:
                 if (e.line) {
-                    std::fprintf(out_, "  %6.2f s  %-5s: %s\n", e.line->start_ms / 1000.0,
-                                 e.line->who.c_str(), e.line->text.c_str());
+                    pending_.emplace_back(e.line->start_ms,
+                                          fmt::format("{:<5}: {}", e.line->who, e.line->text));
                 }
                 break;
             case Type::kClosed:
                 if (!e.text.empty())
-                    std::fprintf(out_, "  session closed: %s\n", e.text.c_str());
+                    pending_.emplace_back(e.at_ms, "session closed: " + e.text);
                 break;
             default:
                 break;
         }
-        std::fflush(out_);
     }
 
     std::FILE* out_;
     mutable std::mutex mutex_;
     std::condition_variable changed_;
     std::vector<ConversationEvent> events_;
+    std::vector<std::pair<double, std::string>> pending_;  // (ms, text), not yet printed
 };
 
 bool is(const ConversationEvent& e, Type type) {
@@ -113,6 +130,7 @@ public:
         : device_(device), sink_(sink), rate_hz_(rate_hz) {}
 
     std::string say(const std::string& text) {
+        sink_.print_pending();
         std::fprintf(stdout_, "  user says: \"%s\"\n", text.c_str());
         auto pcm = speak(text, "slt", rate_hz_);
         if (!pcm)
@@ -132,6 +150,15 @@ public:
         if (!ended)
             return "no answer within " + std::to_string(timeout.count()) + " s";
         last_turn_ = ended->turn;
+        // The model's line is final once its audio has played, after the turn's end; the step
+        // ends with it, so its lines are printed with the step.
+        (void)sink_.wait(
+            [turn = ended->turn](const ConversationEvent& e) {
+                return is(e, Type::kTranscript) && e.line && e.line->who == "model" &&
+                       e.line->turn == turn;
+            },
+            from, 20s);
+        sink_.print_pending();
         return {};
     }
 
@@ -285,6 +312,7 @@ int run_demo(const DemoOptions& options, std::FILE* out) {
     }
     std::this_thread::sleep_for(500ms);
     conversation.stop();
+    sink.print_pending();
 
     const auto lines = conversation.transcript();
     const auto metrics = conversation.metrics();

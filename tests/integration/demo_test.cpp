@@ -85,6 +85,25 @@ TEST(DemoTest, WritesAStereoRecordingATranscriptWithTheInterruptionAndATimeline)
     EXPECT_EQ(code, 0) << printed;
     EXPECT_NE(printed.find("response latency"), std::string::npos) << printed;
     EXPECT_NE(printed.find("barge-in onset -> silence"), std::string::npos) << printed;
+    // What each step printed is in the order it happened, and a step ends with its answer.
+    {
+        static const std::regex timed(R"(^ +([0-9]+\.[0-9]+) s  )");
+        std::istringstream text(printed);
+        double last_s = -1;
+        for (std::string line; std::getline(text, line);) {
+            std::smatch m;
+            if (std::regex_search(line, m, timed)) {
+                const double s = std::stod(m[1]);
+                EXPECT_GE(s, last_s) << "printed out of order: " << line << "\n" << printed;
+                last_s = s;
+            } else if (line.empty()) {
+                last_s = -1;  // a new step
+            }
+        }
+        const auto answer = printed.find("model: Seven times six");
+        EXPECT_NE(answer, std::string::npos) << printed;
+        EXPECT_LT(answer, printed.find("3. a tool call")) << printed;
+    }
 
     // The recording: stereo, the user's voice on the left and the model's on the right.
     auto reader = dsp::WavReader::open((dir / "conversation.wav").string());
