@@ -6,6 +6,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
@@ -208,6 +209,18 @@ private:
     SteadyClock::time_point quiet_since_{};
 };
 
+// Whether `path` can be written, leaving it as it was: an existing file is not truncated and a
+// new one is not left behind.
+bool can_create(const std::string& path) {
+    std::error_code ec;
+    const bool existed = std::filesystem::exists(path, ec);
+    if (!std::ofstream(path, std::ios::app))
+        return false;
+    if (!existed)
+        std::filesystem::remove(path, ec);
+    return true;
+}
+
 std::string usage_problem(const TalkOptions& options) {
     const bool files = !options.input_path.empty();
     if (!options.output_path.empty() && !files)
@@ -234,7 +247,7 @@ TalkExit run_talk(const TalkOptions& options, const TalkIo& io) {
     // The transcript is written at the end and the recording once the session starts: a path
     // they cannot go to is said now, before anything else.
     for (const auto* path : {&options.transcript_path, &options.record_path}) {
-        if (!path->empty() && !std::ofstream(*path)) {
+        if (!path->empty() && !can_create(*path)) {
             print.error(*path +
                         ": cannot create the file: check that the folder exists and is writable");
             return TalkExit::kFile;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -200,6 +201,19 @@ TEST_F(TalkCli, ATranscriptOrRecordingThatCannotBeWrittenIsSaidFirst) {
         EXPECT_NE(line.find(unwritable + ": cannot create"), std::string::npos) << line;
         EXPECT_EQ(run.out, "") << option;
     }
+    // Looking does not touch: a run that fails early keeps an existing file as it was and leaves
+    // no new one behind.
+    const auto kept = path("kept.jsonl");
+    { std::ofstream(kept) << "an earlier transcript\n"; }
+    const auto fresh = path("fresh.wav");
+    const auto early = talk({"--input-device", "no-such-microphone-xyz", "--url",
+                             "ws://127.0.0.1:1", "--transcript", kept, "--record", fresh});
+    EXPECT_EQ(early.exit_code, kDevice);
+    std::ifstream kept_file(kept);
+    std::string kept_text;
+    std::getline(kept_file, kept_text);
+    EXPECT_EQ(kept_text, "an earlier transcript");
+    EXPECT_FALSE(std::filesystem::exists(fresh));
 }
 
 TEST(ParleySay, AFileThatCannotBeCreatedIsNamed) {
