@@ -3,7 +3,9 @@
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ifdef CI
-CMAKE_FLAGS += -DPARLEY_WERROR=ON
+# CI builds carry line tables only (cmake/parley_flags.cmake): same code, shorter builds.
+DEBUG_INFO_FLAGS = -DPARLEY_DEBUG_LINES_ONLY=ON
+CMAKE_FLAGS += -DPARLEY_WERROR=ON $(DEBUG_INFO_FLAGS)
 endif
 
 .PHONY: all build setup demo test test-asan test-tsan fuzz bench format clean
@@ -33,7 +35,7 @@ test: setup
 # build only: g++ 12 raises false maybe-uninitialized warnings inside Boost and <regex> when
 # instrumenting.
 test-asan: setup
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF -DPARLEY_SHARED_LAYERS=ON
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=address -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF -DPARLEY_SHARED_LAYERS=ON $(DEBUG_INFO_FLAGS)
 	cmake --build build-asan -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitizers/lsan.supp \
@@ -44,7 +46,7 @@ test-asan: setup
 # test-asan covers them). Races in our code are fixed, never suppressed: tsan.supp lists only
 # third-party libraries.
 test-tsan: setup
-	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=thread -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF -DPARLEY_SHARED_LAYERS=ON
+	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DPARLEY_SANITIZE=thread -DPARLEY_BENCH=OFF -DPARLEY_WERROR=OFF -DPARLEY_SHARED_LAYERS=ON $(DEBUG_INFO_FLAGS)
 	cmake --build build-tsan -j $(JOBS)
 	@TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/sanitizers/tsan.supp" \
 	  bash scripts/run_tests.sh build-tsan -LE "realtime|soak|slow" -E "^EchoCanceller"

@@ -16,6 +16,13 @@ target_compile_definitions(parley_warnings INTERFACE PARLEY_ENABLE_DCHECK=1)
 add_compile_options(-gz)
 add_link_options(-gz)
 
+# Full debug info is about a third of the optimised build's compile time (Beast's templates):
+# CI keeps line tables only, which is all that sanitizer reports and backtraces need.
+option(PARLEY_DEBUG_LINES_ONLY "Debug info as line tables only (-g1)" OFF)
+if(PARLEY_DEBUG_LINES_ONLY)
+  add_compile_options(-g1)
+endif()
+
 if(PARLEY_SANITIZE STREQUAL "address")
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
