@@ -47,8 +47,9 @@ constexpr auto kQuietInputGrace = 4s;
 // input is converted (if at all) once, to 16 kHz.
 constexpr int kFileDeviceInputRateHz = dsp::kInputRateHz;
 constexpr int kFileDeviceOutputRateHz = dsp::kOutputRateHz;
-// The file device's block: 40 ms, as a sound card's callback might be. The dsp thread runs the
-// file device's blocks itself, so it wakes 25 times a second and no device thread does.
+// The file device's block: 40 ms, as a sound card's callback might be. The io thread runs the
+// file device's blocks and the dsp loop as its paced task (ConversationDsp), so the process
+// wakes 25 times a second, and neither a device nor a dsp thread does.
 constexpr std::size_t kFileDeviceBlockSamples = kFileDeviceInputRateHz / 25;
 
 // Hands events from io to the control thread.

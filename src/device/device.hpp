@@ -78,6 +78,12 @@ public:
     // that calls back on its own (a sound card, a driver thread) returns false at once. The dsp
     // thread only, while running.
     virtual bool run_next_callback() { return false; }
+    // Such a device's next callback is due at this time by the steady clock (then
+    // run_next_callback() returns at once); nothing for a device that calls back on its own or
+    // is not running. The dsp thread only.
+    [[nodiscard]] virtual std::optional<Clock::TimePoint> next_callback_due() const {
+        return std::nullopt;
+    }
 
     // --- after a successful open(): any thread ----------------------------------------------
     [[nodiscard]] bool is_open() const noexcept { return bridge_ != nullptr; }

@@ -200,6 +200,13 @@ bool SimulatedDevice::run_next_callback() {
     return true;
 }
 
+std::optional<Clock::TimePoint> SimulatedDevice::next_callback_due() const {
+    if (options_.pacing != Pacing::kRealtimeOnReader || !running_.load() ||
+        &clock_ != &Clock::steady())
+        return std::nullopt;
+    return next_block_due();
+}
+
 Clock::TimePoint SimulatedDevice::next_block_due() const {
     return paced_from_ + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(
                              static_cast<double>(paced_samples_) / input_rate_hz()));

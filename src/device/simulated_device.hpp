@@ -90,6 +90,8 @@ public:
     bool step_until_read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     // kRealtimeOnReader only, while running: sleeps until the next block is due, then runs it.
     bool run_next_callback() override;
+    // kRealtimeOnReader on the steady clock only, while running.
+    [[nodiscard]] std::optional<Clock::TimePoint> next_callback_due() const override;
     // Device blocks run so far.
     [[nodiscard]] std::uint64_t blocks_run() const noexcept { return blocks_run_.load(); }
 

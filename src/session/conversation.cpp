@@ -69,7 +69,7 @@ Status Conversation::start(ConversationConfig config, std::string* why) {
         session_.reset();
         return started;
     }
-    dsp_->start();
+    dsp_->start(&loop_);
     started_ = true;
     return {};
 }

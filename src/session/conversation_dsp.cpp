@@ -133,7 +133,12 @@ ConversationDsp::~ConversationDsp() {
     stop();
 }
 
-void ConversationDsp::start() {
+void ConversationDsp::start(transport::EventLoop* io) {
+    if (io != nullptr && device_.next_callback_due()) {
+        paced_on_ = io;
+        io->set_paced_task([this] { return run_due(); });
+        return;
+    }
     stop_.store(false);
     thread_ = std::thread([this] {
         name_this_thread("parley-dsp");
@@ -142,6 +147,8 @@ void ConversationDsp::start() {
 }
 
 void ConversationDsp::stop() {
+    if (paced_on_ != nullptr)
+        std::exchange(paced_on_, nullptr)->clear_paced_task();
     stop_.store(true);
     if (thread_.joinable())
         thread_.join();
@@ -162,55 +169,72 @@ double ConversationDsp::render_depth_ms() const {
 }
 
 void ConversationDsp::run() {
+    while (!stop_.load()) {
+        const auto pass = process_available();
+        if (pass != Pass::kProcessed && !device_.run_next_callback())
+            wait_for_next_callback(pass == Pass::kWaitReference);
+    }
+}
+
+Clock::TimePoint ConversationDsp::run_due() {
+    for (;;) {
+        if (process_available() == Pass::kProcessed)
+            continue;
+        const auto due = device_.next_callback_due();
+        const auto now = Clock::steady().now();
+        if (!due)
+            return now + std::chrono::milliseconds(10);  // stopped: look again a frame later
+        if (*due > now)
+            return *due;
+        (void)device_.run_next_callback();  // due: runs at once
+    }
+}
+
+ConversationDsp::Pass ConversationDsp::process_available() {
     auto& capture = device_.capture_ring();
     auto& reference = device_.reference_ring();
-    while (!stop_.load()) {
-        if (flush_requested_.exchange(false)) {
-            device_.flush_render();
-            play_out_.clear();
-        }
-        rewind_dropped_render();
-        fill_render();
-        (void)capture.flush_if_requested();
-        // A duplex device writes a callback's capture, then its reference: a block read in
-        // between would get a silent reference, and every later reference would lag its capture
-        // by that block (the canceller then loses the echo path and re-adapts, and after a few
-        // such slips the echo comes before its reference). So a capture block waits for its
-        // reference; only a reference that stays away (separate streams, none at all) is
-        // replaced by silence, once two capture blocks wait.
-        const std::size_t captured = capture.available_to_read();
-        const bool reference_ready =
-            reference.available_to_read() >= reference_->next_block_samples();
-        const bool capture_short = captured < in_block_.size();
-        if (capture_short ||
-            (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())) {
-            if (!device_.run_next_callback())
-                wait_for_next_callback(!capture_short);
-            continue;
-        }
-        (void)capture.read(in_block_);
-        // With headphones the reference is only recorded.
-        const bool reference_used = !echo_free() || recorder_.has_value();
-        const std::size_t got = reference_->read(reference, reference_used ? &ref16_ : nullptr);
-        reference_seen_ = reference_seen_ || got > 0;
-        if (reference_seen_ && reference_->follows_capture_clock()) {
-            reference_->steer(reference_backlog_ms(), min_reference_backlog_ms());
-            reference_correction_ppm_.store(reference_->correction_ppm());
-            align_canceller_with_backlog();
-        }
-        capture_rs_->process(in_block_, mic16_);
-        while (mic16_.size() >= kFrame && (!reference_used || ref16_.size() >= kFrame)) {
-            const auto ref = reference_used ? std::span<const std::int16_t>(ref16_).first(kFrame)
-                                            : std::span<const std::int16_t>{};
-            process_frame(std::span(mic16_).first(kFrame), ref);
-            drop_front(mic16_, kFrame);
-            if (reference_used)
-                drop_front(ref16_, kFrame);
-        }
-        // One message per device block (and at least 20 ms): each message wakes the io thread.
-        if (send_buffer_.size() >= send_samples())
-            flush_send();
+    if (flush_requested_.exchange(false)) {
+        device_.flush_render();
+        play_out_.clear();
     }
+    rewind_dropped_render();
+    fill_render();
+    (void)capture.flush_if_requested();
+    // A duplex device writes a callback's capture, then its reference: a block read in between
+    // would get a silent reference, and every later reference would lag its capture by that
+    // block (the canceller then loses the echo path and re-adapts, and after a few such slips
+    // the echo comes before its reference). So a capture block waits for its reference; only a
+    // reference that stays away (separate streams, none at all) is replaced by silence, once
+    // two capture blocks wait.
+    const std::size_t captured = capture.available_to_read();
+    const bool reference_ready = reference.available_to_read() >= reference_->next_block_samples();
+    if (captured < in_block_.size())
+        return Pass::kWaitCapture;
+    if (!reference_ready && reference_seen_ && captured < 2 * in_block_.size())
+        return Pass::kWaitReference;
+    (void)capture.read(in_block_);
+    // With headphones the reference is only recorded.
+    const bool reference_used = !echo_free() || recorder_.has_value();
+    const std::size_t got = reference_->read(reference, reference_used ? &ref16_ : nullptr);
+    reference_seen_ = reference_seen_ || got > 0;
+    if (reference_seen_ && reference_->follows_capture_clock()) {
+        reference_->steer(reference_backlog_ms(), min_reference_backlog_ms());
+        reference_correction_ppm_.store(reference_->correction_ppm());
+        align_canceller_with_backlog();
+    }
+    capture_rs_->process(in_block_, mic16_);
+    while (mic16_.size() >= kFrame && (!reference_used || ref16_.size() >= kFrame)) {
+        const auto ref = reference_used ? std::span<const std::int16_t>(ref16_).first(kFrame)
+                                        : std::span<const std::int16_t>{};
+        process_frame(std::span(mic16_).first(kFrame), ref);
+        drop_front(mic16_, kFrame);
+        if (reference_used)
+            drop_front(ref16_, kFrame);
+    }
+    // One message per device block (and at least 20 ms): each message wakes the io thread.
+    if (send_buffer_.size() >= send_samples())
+        flush_send();
+    return Pass::kProcessed;
 }
 
 void ConversationDsp::align_canceller_with_backlog() {

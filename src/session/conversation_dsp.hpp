@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// ConversationDsp: the Conversation's dsp thread. It wakes once per device callback (or runs the
-// callback itself, for a device with no clock of its own); for every 10 ms of capture it
+// ConversationDsp: the Conversation's dsp thread. It wakes once per device callback; for every
+// 10 ms of capture it
 // resamples the device's microphone and echo reference to 16 kHz, cancels the echo, runs the echo
 // gate (with headphones: neither), the local VAD and SpeechDetector, sends the ducked audio to the
 // session (a device block, 20 ms at least, at a time), and keeps the shallow render ring topped up
 // from the Player (24 kHz -> device rate). It reports what it sees to a DspObserver on the dsp
-// thread. Owned by Conversation; start()/stop() from the control thread.
+// thread. A device with no clock of its own (a file streamed in real time) leaves its callbacks
+// to its reader: then there is no dsp thread, and io runs the callbacks and this loop as its
+// paced task (EventLoop::set_paced_task), so one thread wakes once per device block for both.
+// Owned by Conversation; start()/stop() from the control thread.
 #pragma once
 
 #include <atomic>
@@ -27,6 +30,7 @@
 #include "dsp/speech_detector.hpp"
 #include "dsp/vad.hpp"
 #include "dsp/wav_file.hpp"
+#include "transport/event_loop.hpp"
 
 namespace parley::session {
 
@@ -67,8 +71,10 @@ public:
     ConversationDsp(const ConversationDsp&) = delete;
     ConversationDsp& operator=(const ConversationDsp&) = delete;
 
-    void start();
-    void stop();  // joins the thread; idempotent
+    // On a thread of its own, or, given `io`, as its paced task when the device leaves it the
+    // callbacks (see above).
+    void start(transport::EventLoop* io = nullptr);
+    void stop();  // joins the thread or clears the task; idempotent
     // Asks the dsp thread to drop the render ring (server-confirmed barge-in). Any thread.
     void request_render_flush() { flush_requested_.store(true); }
     [[nodiscard]] double now_ms() const { return static_cast<double>(frames_.load()) * 10.0; }
@@ -85,7 +91,14 @@ public:
 private:
     ConversationDsp(device::Device& device, dsp::Player& player, DspObserver& observer,
                     SendAudio send, ConversationDspConfig config);
+    enum class Pass { kProcessed, kWaitCapture, kWaitReference };
+    // The dsp thread's loop.
     void run();
+    // The paced task: runs the device callbacks that are due and processes their audio; returns
+    // when the next callback is due.
+    Clock::TimePoint run_due();
+    // Keeps the render ring topped up and processes one capture block, if it is there.
+    Pass process_available();
     // The device's mean capture block so far, in input samples (one frame until it has captured).
     [[nodiscard]] double device_block_samples() const;
     // The reference ring's backlog over the capture ring (dsp::ReferenceReader::backlog_ms).
@@ -158,6 +171,7 @@ private:
     int echo_delay_ms_ = 0;  // the canceller's, with the reference read in lockstep
     std::optional<double> aligned_backlog_ms_;
     std::thread thread_;
+    transport::EventLoop* paced_on_ = nullptr;  // the loop running run_due(), if any
 };
 
 }  // namespace parley::session

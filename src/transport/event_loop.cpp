@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// EventLoop: one io_context, one thread, a work guard so run() waits for posted work.
+// EventLoop: one io_context, one thread, a work guard so run() waits for posted work. With a
+// paced task the thread polls the io_context between the task's runs instead of running it.
 #include "transport/event_loop.hpp"
 
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp forgets it
 
 #include <atomic>
+#include <condition_variable>
 #include <exception>
 #include <future>
 #include <mutex>
@@ -31,7 +33,65 @@ struct EventLoop::Impl {
     std::optional<net::executor_work_guard<net::io_context::executor_type>> guard;
     std::thread thread;
     std::atomic<std::thread::id> thread_id{};
+
+    std::mutex pace_mutex;  // guards the fields below
+    std::condition_variable pace_changed;
+    std::function<Clock::TimePoint()> paced_task;
+    bool task_running = false;
+    bool clear_after_run = false;  // clear_paced_task() from inside the task
+    bool stopping = false;
+
+    void run_thread();
+    // Handlers are noexcept by contract; one that throws anyway is logged, and the loop goes on
+    // rather than taking the process down.
+    template <typename Run>
+    void run_handlers(Run run) {
+        for (;;) {
+            try {
+                run();
+                return;
+            } catch (const std::exception& e) {
+                log::error("transport: an io handler threw: {}", e.what());
+            } catch (...) {
+                log::error("transport: an io handler threw a non-exception");
+            }
+        }
+    }
 };
+
+void EventLoop::Impl::run_thread() {
+    std::unique_lock lock(pace_mutex);
+    while (!stopping) {
+        if (ioc.stopped())
+            ioc.restart();  // under the lock: a stop() after it is not lost
+        if (!paced_task) {
+            lock.unlock();
+            // Until stop() or set_paced_task() stops the io_context.
+            run_handlers([this] { ioc.run(); });
+            lock.lock();
+            continue;
+        }
+        lock.unlock();
+        run_handlers([this] { ioc.poll(); });
+        lock.lock();
+        if (stopping || !paced_task)
+            continue;
+        task_running = true;
+        lock.unlock();
+        const auto due = paced_task();
+        lock.lock();
+        task_running = false;
+        if (std::exchange(clear_after_run, false))
+            paced_task = nullptr;
+        pace_changed.notify_all();
+        lock.unlock();
+        if (ioc.stopped())
+            ioc.restart();
+        run_handlers([this] { ioc.poll(); });
+        lock.lock();
+        pace_changed.wait_until(lock, due, [this] { return stopping || !paced_task; });
+    }
+}
 
 struct TimerHandle::State {
     explicit State(net::io_context& ioc) : timer(ioc) {}
@@ -71,21 +131,14 @@ void EventLoop::start() {
         return;
     impl_->ioc.restart();
     impl_->guard.emplace(impl_->ioc.get_executor());
+    {
+        std::lock_guard pace_lock(impl_->pace_mutex);
+        impl_->stopping = false;
+    }
     impl_->thread = std::thread([impl = impl_.get()] {
         impl->thread_id = std::this_thread::get_id();
         name_this_thread("parley-io");
-        // Handlers are noexcept by contract; one that throws anyway is logged, and the loop
-        // goes on rather than taking the process down.
-        for (;;) {
-            try {
-                impl->ioc.run();
-                break;
-            } catch (const std::exception& e) {
-                log::error("transport: an io handler threw: {}", e.what());
-            } catch (...) {
-                log::error("transport: an io handler threw a non-exception");
-            }
-        }
+        impl->run_thread();
         impl->thread_id = std::thread::id{};
     });
 }
@@ -97,6 +150,11 @@ void EventLoop::stop() {
         if (!impl_->thread.joinable())
             return;
         PARLEY_DCHECK(!in_loop_thread());
+        {
+            std::lock_guard pace_lock(impl_->pace_mutex);
+            impl_->stopping = true;
+        }
+        impl_->pace_changed.notify_all();
         impl_->guard.reset();
         impl_->ioc.stop();
         thread = std::move(impl_->thread);
@@ -143,6 +201,29 @@ TimerHandle EventLoop::schedule(std::chrono::milliseconds delay, std::function<v
         });
     });
     return TimerHandle(std::move(state));
+}
+
+void EventLoop::set_paced_task(std::function<Clock::TimePoint()> task) {
+    {
+        std::unique_lock lock(impl_->pace_mutex);
+        PARLEY_DCHECK(!(impl_->task_running && in_loop_thread()));  // not from inside the task
+        impl_->pace_changed.wait(lock, [this] { return !impl_->task_running; });
+        impl_->paced_task = std::move(task);
+        impl_->clear_after_run = false;
+    }
+    impl_->ioc.stop();  // out of run(): the io thread polls from now on
+}
+
+void EventLoop::clear_paced_task() {
+    std::unique_lock lock(impl_->pace_mutex);
+    if (impl_->task_running && in_loop_thread()) {
+        impl_->clear_after_run = true;  // from inside the task
+        return;
+    }
+    impl_->pace_changed.wait(lock, [this] { return !impl_->task_running; });
+    impl_->paced_task = nullptr;
+    lock.unlock();
+    impl_->pace_changed.notify_all();
 }
 
 namespace detail {

@@ -9,6 +9,8 @@
 #include <functional>
 #include <memory>
 
+#include "base/clock.hpp"
+
 namespace parley::transport {
 
 // Cancels a scheduled callback. Copyable; cancel() is thread-safe and idempotent. After cancel()
@@ -50,6 +52,17 @@ public:
     // Runs `fn` on the io thread after `delay`, unless cancelled first through the handle
     // (which may be ignored for timers that are never cancelled).
     TimerHandle schedule(std::chrono::milliseconds delay, std::function<void()> fn);
+
+    // Runs `task` on the io thread whenever it is due; it returns when it is due next (by the
+    // steady clock). While a task is set, io does not wait on the network: it sleeps until the
+    // task is due, runs the handlers that became ready meanwhile (messages, posts, timers), the
+    // task, and the handlers the task made ready (its sends). So io wakes once per period
+    // instead of once per message, and every event waits up to a period: for work that sets the
+    // pace itself (a file streamed in real time), not for a sound card or a server. Replaces a
+    // task set before.
+    void set_paced_task(std::function<Clock::TimePoint()> task);
+    // Removes the task. From another thread, it has stopped running when this returns.
+    void clear_paced_task();
 
     // Internal: the transport .cpp files reach the io_context through this.
     struct Impl;

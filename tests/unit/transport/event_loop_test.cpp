@@ -2,8 +2,10 @@
 #include "transport/event_loop.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -72,6 +74,73 @@ TEST(EventLoop, WorkPostedBeforeStartRunsAfterStartAndRestartWorks) {
     loop.post([&] { again.set_value(); });
     auto future2 = again.get_future();
     EXPECT_EQ(future2.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+}
+
+// A paced task runs on io when it is due, and io still runs posted work and timers between its
+// runs; once the task is cleared, io goes back to waiting for work.
+TEST(EventLoop, APacedTaskRunsOnIoBesidePostedWorkAndTimers) {
+    EventLoop loop;
+    loop.start();
+    std::atomic<int> runs{0};
+    std::atomic<bool> off_io{false};
+    loop.set_paced_task([&] {
+        if (!loop.in_loop_thread())
+            off_io = true;
+        ++runs;
+        return Clock::steady().now() + std::chrono::milliseconds(5);
+    });
+    std::promise<bool> posted;
+    loop.post([&] { posted.set_value(loop.in_loop_thread()); });
+    std::promise<void> fired;
+    loop.schedule(std::chrono::milliseconds(20), [&] { fired.set_value(); });
+    auto posted_future = posted.get_future();
+    auto fired_future = fired.get_future();
+    ASSERT_EQ(posted_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_TRUE(posted_future.get());
+    ASSERT_EQ(fired_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    while (runs.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_FALSE(off_io.load());
+
+    loop.clear_paced_task();
+    const int after_clear = runs.load();
+    std::promise<void> later;
+    loop.post([&] { later.set_value(); });
+    auto later_future = later.get_future();
+    ASSERT_EQ(later_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(runs.load(), after_clear) << "the task ran after clear_paced_task() returned";
+}
+
+TEST(EventLoop, APacedTaskCanClearItselfAndIoGoesOn) {
+    EventLoop loop;
+    loop.start();
+    std::atomic<int> runs{0};
+    loop.set_paced_task([&] {
+        if (++runs == 3)
+            loop.clear_paced_task();
+        return Clock::steady().now();
+    });
+    while (runs.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    std::promise<void> posted;
+    loop.post([&] { posted.set_value(); });
+    auto future = posted.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(runs.load(), 3);
+}
+
+// A task due in an hour does not keep stop() waiting.
+TEST(EventLoop, StopEndsALoopWaitingForItsPacedTask) {
+    EventLoop loop;
+    loop.start();
+    std::promise<void> ran;
+    loop.set_paced_task([&] {
+        ran.set_value();
+        return Clock::steady().now() + std::chrono::hours(1);
+    });
+    auto future = ran.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    loop.stop();
+    EXPECT_FALSE(loop.running());
 }
 
 }  // namespace
