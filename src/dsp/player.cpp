@@ -158,6 +158,20 @@ std::size_t Player::pull(std::span<std::int16_t> out) {
         if (silent || queue_.empty())
             break;
         Chunk& c = queue_.front();
+        if (gain_ == 1.0 && target_gain_ == 1.0) {
+            // At full level the samples go out as they are, a run at a time.
+            const std::size_t run = std::min(out.size() - n, c.pcm.size() - c.offset);
+            std::copy_n(c.pcm.begin() + static_cast<std::ptrdiff_t>(c.offset), run,
+                        out.begin() + static_cast<std::ptrdiff_t>(n));
+            n += run;
+            c.offset += run;
+            c.stats->played_samples += run;
+            queued_samples_ -= run;
+            taken += run;
+            if (c.offset == c.pcm.size())
+                queue_.pop_front();
+            continue;
+        }
         // Snap within half a step: the fade lasts exactly fade_*_ms, without a stray last
         // sample from rounding.
         if (gain_ < target_gain_) {
