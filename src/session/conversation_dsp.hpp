@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // ConversationDsp: the Conversation's dsp thread. It wakes once per device callback; for every
-// 10 ms of capture it
-// resamples the device's microphone and echo reference to 16 kHz, cancels the echo, runs the echo
-// gate (with headphones: neither), the local VAD and SpeechDetector, sends the ducked audio to the
-// session (a device block, 20 ms at least, at a time), and keeps the shallow render ring topped up
-// from the Player (24 kHz -> device rate). It reports what it sees to a DspObserver on the dsp
-// thread. A device with no clock of its own (a file streamed in real time) leaves its callbacks
-// to its reader: then there is no dsp thread, and io runs the callbacks and this loop as its
-// paced task (EventLoop::set_paced_task), so one thread wakes once per device block for both.
-// Owned by Conversation; start()/stop() from the control thread.
+// 10 ms of capture it resamples the device's microphone and echo reference to 16 kHz, cancels the
+// echo, runs the echo gate (with headphones: neither), the local VAD and SpeechDetector, sends the
+// ducked audio to the session (a device block, 20 ms at least, at a time), and keeps the shallow
+// render ring topped up from the Player (24 kHz -> device rate). It reports what it sees to a
+// DspObserver on the dsp thread. A device with no clock of its own (a file streamed in real
+// time) leaves its callbacks to its reader: then there is no dsp thread, and io runs the
+// callbacks and this loop as its paced task (EventLoop::set_paced_task), so one thread wakes
+// once per device block for both. Owned by Conversation; start()/stop() from the control thread.
 #pragma once
 
 #include <atomic>

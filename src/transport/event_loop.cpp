@@ -160,6 +160,8 @@ void EventLoop::stop() {
         thread = std::move(impl_->thread);
     }
     thread.join();
+    std::lock_guard pace_lock(impl_->pace_mutex);
+    impl_->paced_task = nullptr;  // like the handlers not run: a restart does not run it
 }
 
 bool EventLoop::running() const {

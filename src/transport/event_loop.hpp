@@ -41,7 +41,8 @@ public:
     // Starts the io thread; idempotent. Work posted before start() runs once it starts.
     void start();
     // Stops the io thread and joins it; idempotent. Handlers not yet run are dropped (destroyed
-    // on the next start() or in the destructor). Must not be called on the io thread.
+    // on the next start() or in the destructor), and so is the paced task. Must not be called on
+    // the io thread.
     void stop();
     [[nodiscard]] bool running() const;
     // True when called from this loop's io thread.

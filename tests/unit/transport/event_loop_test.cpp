@@ -128,19 +128,25 @@ TEST(EventLoop, APacedTaskCanClearItselfAndIoGoesOn) {
     EXPECT_EQ(runs.load(), 3);
 }
 
-// A task due in an hour does not keep stop() waiting.
-TEST(EventLoop, StopEndsALoopWaitingForItsPacedTask) {
+// A task due in an hour does not keep stop() waiting, and a restarted loop does not run it.
+TEST(EventLoop, StopEndsALoopWaitingForItsPacedTaskAndDropsIt) {
     EventLoop loop;
     loop.start();
-    std::promise<void> ran;
+    std::atomic<int> runs{0};
     loop.set_paced_task([&] {
-        ran.set_value();
+        ++runs;
         return Clock::steady().now() + std::chrono::hours(1);
     });
-    auto future = ran.get_future();
-    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    while (runs.load() < 1) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     loop.stop();
     EXPECT_FALSE(loop.running());
+
+    loop.start();
+    std::promise<void> posted;
+    loop.post([&] { posted.set_value(); });
+    auto future = posted.get_future();
+    ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(runs.load(), 1);
 }
 
 }  // namespace
