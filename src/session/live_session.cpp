@@ -498,6 +498,11 @@ struct LiveSession::Core : std::enable_shared_from_this<Core> {
             log::warn("session: {}; reconnecting with the resumption handle", message);
         }
         last_failure = message;
+        // A goAway belongs to the connection that sent it: the one that replaces it owes no
+        // switch-over (one due later would cut the turn the new connection is answering).
+        go_away_timer.cancel();
+        go_away_pending = false;
+        go_away_seen = false;
         drop_standby({});
         setup_timer.cancel();
         awaiting_ack = false;

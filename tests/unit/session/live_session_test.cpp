@@ -609,6 +609,32 @@ TEST(LiveSessionReconnectTest, TheGoAwayDeadlineCloseIsRetried) {
     EXPECT_FALSE(sink.wait("closed", 0, 0ms));
 }
 
+// The soak test's failure: a goAway during a turn, then the connection is lost before the
+// switch-over; the new connection resumes, and the old goAway's switch-over must not cut it
+// later (the server would answer the cut turn a second time).
+TEST(LiveSessionReconnectTest, ALostConnectionTakesItsPendingGoAwayWithIt) {
+    ScriptedPeer peer;
+    RecordingSink sink;
+    LiveSession session(sink);
+    auto config = config_for(peer.url());
+    config.reconnect.go_away_margin = 500ms;
+    ASSERT_TRUE(open_with(session, sink, peer, config));
+    // A model turn is in progress: the switch-over waits for its end, or 1.5 s.
+    peer.send_on(0, audio_json(240));
+    ASSERT_TRUE(sink.wait("audio"));
+    peer.send_on(0, R"({"goAway":{"timeLeft":"2s"}})");
+    ASSERT_TRUE(sink.wait("go_away"));
+    peer.close_on(0, 1011, "Internal error occurred.");
+    ASSERT_TRUE(poll_until([&] { return !peer.messages_on(1).empty(); }));
+    peer.send_on(1, kSetupComplete);
+    ASSERT_TRUE(sink.wait("resumed"));
+    // Past the old goAway's switch-over time: still the one new connection.
+    std::this_thread::sleep_for(2s);
+    EXPECT_EQ(peer.connection_count(), 2u);
+    EXPECT_EQ(session.stats().go_away_switches, 0u);
+    EXPECT_EQ(sink.count("reconnecting"), 1u);
+}
+
 TEST(LiveSessionReconnectTest, GivesUpAfterTheConfiguredTimeWithAClearReason) {
     RecordingSink sink;
     LiveSession session(sink);
