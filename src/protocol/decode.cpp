@@ -8,12 +8,12 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <type_traits>
 
 #include "protocol/base64.hpp"
 #include "protocol/duration.hpp"
+#include "protocol/json_reader.hpp"
 
 namespace parley::protocol {
 namespace {
@@ -119,40 +119,6 @@ const Json* find(const Json& obj, std::string_view camel) {
             return &kv.second;
     }
     return nullptr;
-}
-
-// Nesting depth check before parsing, so that no recursive walk (ours, or nlohmann's copy and
-// dump) can run out of stack on hostile input. Strings are skipped with memchr.
-bool too_deep(std::string_view text, int limit) {
-    int depth = 0;
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while (p < end) {
-        const char c = *p;
-        if (c == '"') {
-            ++p;
-            for (;;) {
-                const auto* q = static_cast<const char*>(
-                    std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-                if (q == nullptr)
-                    return false;  // unterminated: the parser reports it
-                std::size_t backslashes = 0;
-                for (const char* b = q; b > p && b[-1] == '\\'; --b) ++backslashes;
-                p = q + 1;
-                if (backslashes % 2 == 0)
-                    break;
-            }
-            continue;
-        }
-        if (c == '{' || c == '[') {
-            if (++depth > limit)
-                return true;
-        } else if (c == '}' || c == ']') {
-            --depth;
-        }
-        ++p;
-    }
-    return false;
 }
 
 class Decoder {
@@ -740,16 +706,15 @@ private:
 
 // Parses `text` into `doc`, or describes why not.
 std::optional<DecodeError> parse_document(std::string_view text, Json& doc) {
-    if (too_deep(text, kMaxJsonDepth)) {
+    const auto read = read_json(text, kMaxJsonDepth, doc);
+    if (read.status == JsonReadStatus::kTooDeep) {
         return DecodeError{ProtocolError::kTooDeep, "message: JSON nested deeper than " +
                                                         std::to_string(kMaxJsonDepth) + " levels"};
     }
-    try {
-        doc = Json::parse(text.begin(), text.end());
-    } catch (const Json::parse_error& e) {
-        return DecodeError{
-            ProtocolError::kNotJson,
-            "message: not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")"};
+    if (read.status == JsonReadStatus::kNotJson) {
+        return DecodeError{ProtocolError::kNotJson,
+                           "message: not valid JSON (syntax error at byte " +
+                               std::to_string(read.error_byte) + ")"};
     }
     if (!doc.is_object()) {
         return DecodeError{ProtocolError::kNotObject,
