@@ -131,7 +131,9 @@ public:
     std::string say(const std::string& text) {
         sink_.print_pending();
         std::fprintf(stdout_, "  user says: \"%s\"\n", text.c_str());
-        auto pcm = speak(text, "slt", rate_hz_);
+        // The user speaks with a voice of their own (the model's default is slt), and one the
+        // local server's recognizer hears well: pocketsphinx hears slt's "What is" as "one is".
+        auto pcm = speak(text, "rms", rate_hz_);
         if (!pcm)
             return "cannot synthesize the user's speech: " + pcm.error().message();
         pcm->resize(pcm->size() + static_cast<std::size_t>(rate_hz_) * 3 / 2, 0);
@@ -195,7 +197,7 @@ public:
 
     std::string tool_call() {
         const auto from = sink_.size();
-        if (auto e = say("What is the weather in Paris?"); !e.empty())
+        if (auto e = say("What is the weather like in Paris?"); !e.empty())
             return e;
         if (!sink_.wait([](const ConversationEvent& e) { return is(e, Type::kToolCall); }, from,
                         40s)) {

@@ -127,18 +127,21 @@ TEST(DemoTest, WritesAStereoRecordingATranscriptWithTheInterruptionAndATimeline)
     std::ifstream transcript(dir / "transcript.jsonl");
     ASSERT_TRUE(transcript);
     int user_lines = 0, model_lines = 0, interrupted = 0;
+    std::string first_user_line;
     for (std::string line; std::getline(transcript, line);) {
         const auto j = nlohmann::json::parse(line, nullptr, false);
         ASSERT_FALSE(j.is_discarded()) << line;
         ASSERT_TRUE(j.contains("who") && j.contains("text") && j.contains("start_ms")) << line;
-        if (j["who"] == "user")
-            ++user_lines;
+        if (j["who"] == "user" && ++user_lines == 1)
+            first_user_line = j["text"];
         if (j["who"] == "model")
             ++model_lines;
         if (j["who"] == "model" && j.value("interrupted", false))
             ++interrupted;
     }
     EXPECT_GE(user_lines, 3);
+    // The user's voice is recognized as said (the question reaches the server whole).
+    EXPECT_EQ(first_user_line, "what is two plus two");
     EXPECT_GE(model_lines, 4);
     EXPECT_EQ(interrupted, 1);
 
